@@ -1,0 +1,88 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "aop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "aop-server", targets: ["aop-server"]),
+        .library(name: "AOPWire", targets: ["AOPWire"]),
+        .library(name: "AOPBroker", targets: ["AOPBroker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // liburing as a system library (Debian: liburing-dev). See Sources/CURing/shim.h for header order.
+        .systemLibrary(name: "CURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+
+        // AMQP 0-9-1 without I/O: frames, methods (generated), field tables, properties, state machines.
+        .target(name: "AOPWire", swiftSettings: strict),
+
+        // The only module that touches sockets and files: io_uring rings, executors, TCP, file ops.
+        .target(
+            name: "AOPIO",
+            dependencies: ["CURing", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
+        // Logs, topics, cursors and metadata behind protocols; in-memory and on-disk implementations.
+        .target(
+            name: "AOPStorage",
+            dependencies: ["AOPIO", "AOPWire", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
+        // vhost / exchange / queue / connection actors, routing, auth.
+        .target(
+            name: "AOPBroker",
+            dependencies: [
+                "AOPWire", "AOPIO", "AOPStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Configuration and service assembly for aop-server.
+        .target(
+            name: "AOPServer",
+            dependencies: [
+                "AOPBroker", "AOPIO", "AOPStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "aop-server",
+            dependencies: [
+                "AOPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Client-side codec and fixtures shared by the tests.
+        .target(name: "AOPTestSupport", dependencies: ["AOPWire"], swiftSettings: strict),
+
+        .testTarget(name: "AOPWireTests", dependencies: ["AOPWire", "AOPTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AOPIOTests", dependencies: ["AOPIO"], swiftSettings: strict),
+        .testTarget(name: "AOPStorageTests", dependencies: ["AOPStorage", "AOPIO"], swiftSettings: strict),
+        .testTarget(
+            name: "AOPBrokerTests",
+            dependencies: ["AOPBroker", "AOPWire", "AOPTestSupport"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
