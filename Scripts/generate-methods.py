@@ -38,6 +38,9 @@ EXTENSIONS = [
     ("connection", 10, "update-secret-ok", 71, True, False, [], None),
 ]
 
+# Responses the stripped XML leaves out (RabbitMQ answers basic.recover with recover-ok).
+EXTRA_RESPONSES = {("basic", "recover"): "recover-ok"}
+
 SWIFT_TYPES = {
     "octet": "UInt8", "short": "UInt16", "long": "UInt32", "longlong": "UInt64", "bit": "Bool",
     "shortstr": "String", "longstr": "[UInt8]", "table": "FieldTable", "timestamp": "UInt64",
@@ -146,10 +149,11 @@ def load(spec_path):
         for m in c.findall("method"):
             fields = [Field(f.get("name"), resolve(f), f.get("reserved") == "1") for f in m.findall("field")]
             resp = m.find("response")
+            extra = EXTRA_RESPONSES.get((c.get("name"), m.get("name")))
             chassis = sorted(ch.get("name") for ch in m.findall("chassis"))
             cls.methods.append(Method(cls, m.get("name"), int(m.get("index")), m.get("synchronous") == "1",
                                       m.get("content") == "1", fields,
-                                      resp.get("name") if resp is not None else None, chassis))
+                                      resp.get("name") if resp is not None else extra, chassis))
         classes.append(cls)
 
     for (cname, cindex, mname, mindex, sync, content, fields, resp) in EXTENSIONS:
@@ -325,7 +329,7 @@ def gen_enum(classes):
     L.append("        }")
     L.append("    }")
     L.append("")
-    sync = [m for m in methods if m.synchronous and m.response]
+    sync = [m for m in methods if m.response]
     L.append("    /// True for requests the peer answers with a `-ok` method (unless no-wait is set).")
     L.append("    public var isSynchronousRequest: Bool {")
     L.append("        switch self {")

@@ -69,3 +69,34 @@ import Testing
         #expect(try decodeAll(buffer, frameMax: 4096) == frames)
     }
 }
+
+@Suite struct ContentHeaderTests {
+    @Test func propertiesCanBeReadAndReplaced() {
+        var header = ContentHeader(bodySize: 3)
+        #expect(header.properties == BasicProperties())
+        header.properties.deliveryMode = 2
+        header.properties.headers = ["a": 1]
+        #expect(header.properties == BasicProperties(headers: ["a": 1], deliveryMode: 2))
+        #expect(header != ContentHeader(bodySize: 3))
+        #expect(header == ContentHeader(bodySize: 3, properties: BasicProperties(headers: ["a": 1], deliveryMode: 2)))
+    }
+
+    @Test func equalHeadersHashEqually() {
+        let a = ContentHeader(classID: 60, weight: 0, bodySize: 9, properties: BasicProperties(appID: "x"))
+        let b = ContentHeader(classID: 60, weight: 0, bodySize: 9, properties: BasicProperties(appID: "x"))
+        #expect(a == b)
+        #expect(Set([a, b]).count == 1)
+        #expect(a != ContentHeader(classID: 60, weight: 0, bodySize: 8, properties: BasicProperties(appID: "x")))
+        #expect(a != ContentHeader(classID: 60, weight: 1, bodySize: 9, properties: BasicProperties(appID: "x")))
+    }
+
+    @Test func encodeMatchesWriteContent() {
+        let properties = BasicProperties(contentType: "a", priority: 1)
+        var viaHeader = ByteBuffer()
+        viaHeader.writeContentHeaderFrame(channel: 2, ContentHeader(bodySize: 2, properties: properties))
+        viaHeader.writeBodyFrame(channel: 2, [1, 2])
+        var viaContent = ByteBuffer()
+        viaContent.writeContent(channel: 2, properties: properties, body: [1, 2], frameMax: 4096)
+        #expect(viaHeader.readableBytesArray == viaContent.readableBytesArray)
+    }
+}

@@ -96,3 +96,11 @@ import Testing
         #expect(error?.code == .frameError)
     }
 }
+
+@Suite struct MethodClassificationTests {
+    @Test func basicRecoverIsSynchronousInRabbitMQ() {
+        #expect(AMQPMethod.basicRecover(BasicRecover(requeue: true)).isSynchronousRequest)
+        #expect(!AMQPMethod.basicRecoverAsync(BasicRecoverAsync(requeue: true)).isSynchronousRequest)
+        #expect(!AMQPMethod.basicPublish(BasicPublish(exchange: "", routingKey: "")).isSynchronousRequest)
+    }
+}

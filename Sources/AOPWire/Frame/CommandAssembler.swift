@@ -9,6 +9,10 @@
 /// - body frames beyond the declared body size: 501 FRAME_ERROR.
 /// Errors name the pending content method as the failing method. Heartbeats are connection-level and pass
 /// through as `.needMore` without touching the state.
+///
+/// The pending method, header and body live in stored properties beside the small `state` enum rather than
+/// in its payloads: the frames are large values (a header holds 14 properties), and moving them in and
+/// out of enum payloads on every frame cost more than the decoding itself. The body is appended in place.
 public struct CommandAssembler: Sendable {
     public enum Output: Sendable, Hashable {
         case needMore
@@ -18,15 +22,18 @@ public struct CommandAssembler: Sendable {
 
     enum State: Sendable {
         case idle
-        case awaitingHeader(AMQPMethod)
-        case awaitingBody(AMQPMethod, ContentHeader, [UInt8])
-        /// Placeholder while the body is appended in place (see STYLE.md note A).
-        case modifying
+        /// `pendingMethod` is set.
+        case awaitingHeader
+        /// `pendingMethod` and `pendingHeader` are set; `body` holds what arrived so far.
+        case awaitingBody
     }
 
     /// The largest body size a content header may declare.
     public var maxBodySize: UInt64
     private(set) var state: State = .idle
+    private var pendingMethod: AMQPMethod?
+    private var pendingHeader: ContentHeader?
+    private var body: [UInt8] = []
 
     public init(maxBodySize: UInt64) {
         self.maxBodySize = maxBodySize
@@ -38,8 +45,8 @@ public struct CommandAssembler: Sendable {
         return false
     }
 
-    public mutating func process(_ frame: Frame) throws(AMQPError) -> Output {
-        switch frame {
+    public mutating func process(_ frame: consuming Frame) throws(AMQPError) -> Output {
+        switch consume frame {
         case .method(_, let method): return try self.method(method)
         case .header(_, let header): return try self.header(header)
         case .body(_, let bytes): return try self.body(bytes)
@@ -47,78 +54,79 @@ public struct CommandAssembler: Sendable {
         }
     }
 
-    private mutating func method(_ method: AMQPMethod) throws(AMQPError) -> Output {
+    private mutating func method(_ method: consuming AMQPMethod) throws(AMQPError) -> Output {
         switch self.state {
         case .idle:
             guard method.hasContent else { return .method(method) }
-            self.state = .awaitingHeader(method)
+            self.pendingMethod = consume method
+            self.state = .awaitingHeader
             return .needMore
-        case .awaitingHeader(let pending):
-            throw Self.unexpected("expected content header for class \(pending.classID), got non content header frame instead", pending)
-        case .awaitingBody(let pending, _, _):
-            throw Self.unexpected("expected content body, got non content body frame instead", pending)
-        case .modifying:
-            preconditionFailure("CommandAssembler left in .modifying")
+        case .awaitingHeader:
+            throw self.unexpected("expected content header for class \(self.pendingClassID), got non content header frame instead")
+        case .awaitingBody:
+            throw self.unexpected("expected content body, got non content body frame instead")
         }
     }
 
-    private mutating func header(_ header: ContentHeader) throws(AMQPError) -> Output {
+    private mutating func header(_ header: consuming ContentHeader) throws(AMQPError) -> Output {
         switch self.state {
         case .idle:
             throw AMQPError.unexpectedFrame("expected method frame, got non method frame instead")
-        case .awaitingHeader(let method):
+        case .awaitingHeader:
+            let classID = self.pendingClassID
             guard header.weight == 0 else {
-                throw Self.unexpected("expected content header for class \(method.classID), got non content header frame instead", method)
+                throw self.unexpected("expected content header for class \(classID), got non content header frame instead")
             }
-            guard header.classID == method.classID else {
-                throw Self.unexpected("expected content header for class \(method.classID), got one for class \(header.classID) instead", method)
+            guard header.classID == classID else {
+                throw self.unexpected("expected content header for class \(classID), got one for class \(header.classID) instead")
             }
             guard header.bodySize <= self.maxBodySize else {
-                throw AMQPError.frameError("content body size \(header.bodySize) exceeds maximum allowed size \(self.maxBodySize)")
-                    .failing(classID: method.classID, methodID: method.methodID)
+                throw self.failing(.frameError("content body size \(header.bodySize) exceeds maximum allowed size \(self.maxBodySize)"))
             }
             if header.bodySize == 0 {
                 self.state = .idle
-                return .content(method, header, body: [])
+                return .content(self.pendingMethod.take()!, header, body: [])
             }
-            self.state = .awaitingBody(method, header, [])
+            self.pendingHeader = consume header
+            self.state = .awaitingBody
             return .needMore
-        case .awaitingBody(let method, _, _):
-            throw Self.unexpected("expected content body, got non content body frame instead", method)
-        case .modifying:
-            preconditionFailure("CommandAssembler left in .modifying")
+        case .awaitingBody:
+            throw self.unexpected("expected content body, got non content body frame instead")
         }
     }
 
-    private mutating func body(_ bytes: [UInt8]) throws(AMQPError) -> Output {
+    private mutating func body(_ bytes: consuming [UInt8]) throws(AMQPError) -> Output {
         switch self.state {
         case .idle:
             throw AMQPError.unexpectedFrame("expected method frame, got non method frame instead")
-        case .awaitingHeader(let method):
-            throw Self.unexpected("expected content header for class \(method.classID), got non content header frame instead", method)
-        case .awaitingBody(let method, let header, var body):
-            guard UInt64(bytes.count) <= header.bodySize - UInt64(body.count) else {
-                throw AMQPError.frameError("content body frame exceeds remaining content size")
-                    .failing(classID: method.classID, methodID: method.methodID)
+        case .awaitingHeader:
+            throw self.unexpected("expected content header for class \(self.pendingClassID), got non content header frame instead")
+        case .awaitingBody:
+            let bodySize = self.pendingHeader!.bodySize
+            guard UInt64(bytes.count) <= bodySize - UInt64(self.body.count) else {
+                throw self.failing(.frameError("content body frame exceeds remaining content size"))
             }
-            self.state = .modifying  // drop the stored reference so `body` is appended in place
-            if body.isEmpty {
-                body = bytes  // the common single-frame body: no copy
+            if self.body.isEmpty {
+                self.body = consume bytes  // the common single-frame body: no copy
             } else {
-                body.append(contentsOf: bytes)
+                self.body.append(contentsOf: bytes)
             }
-            if UInt64(body.count) == header.bodySize {
-                self.state = .idle
-                return .content(method, header, body: body)
-            }
-            self.state = .awaitingBody(method, header, body)
-            return .needMore
-        case .modifying:
-            preconditionFailure("CommandAssembler left in .modifying")
+            guard UInt64(self.body.count) == bodySize else { return .needMore }
+            self.state = .idle
+            let body = self.body
+            self.body = []
+            return .content(self.pendingMethod.take()!, self.pendingHeader.take()!, body: body)
         }
     }
 
-    private static func unexpected(_ message: String, _ method: AMQPMethod) -> AMQPError {
-        AMQPError.unexpectedFrame(message).failing(classID: method.classID, methodID: method.methodID)
+    private var pendingClassID: UInt16 { self.pendingMethod?.classID ?? 0 }
+
+    private func failing(_ error: AMQPError) -> AMQPError {
+        guard let method = self.pendingMethod else { return error }
+        return error.failing(classID: method.classID, methodID: method.methodID)
+    }
+
+    private func unexpected(_ message: String) -> AMQPError {
+        self.failing(.unexpectedFrame(message))
     }
 }

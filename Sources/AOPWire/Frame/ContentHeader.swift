@@ -1,15 +1,35 @@
 /// The payload of a content-header frame: class id, weight (always 0), body size and properties.
+///
+/// The properties (192 bytes inline) are kept in a shared immutable box, so a header, and the `Frame` and
+/// `CommandAssembler.Output` that carry it, stay small and cheap to move. Empty properties share one box.
 public struct ContentHeader: Sendable, Hashable {
     public var classID: UInt16
     public var weight: UInt16
     public var bodySize: UInt64
-    public var properties: BasicProperties
+    private var box: PropertiesBox
+
+    public var properties: BasicProperties {
+        get { self.box.value }
+        set { self.box = PropertiesBox.make(newValue) }
+    }
 
     public init(classID: UInt16 = 60, weight: UInt16 = 0, bodySize: UInt64, properties: BasicProperties = .init()) {
         self.classID = classID
         self.weight = weight
         self.bodySize = bodySize
-        self.properties = properties
+        self.box = PropertiesBox.make(properties)
+    }
+
+    public static func == (lhs: ContentHeader, rhs: ContentHeader) -> Bool {
+        lhs.classID == rhs.classID && lhs.weight == rhs.weight && lhs.bodySize == rhs.bodySize
+            && (lhs.box === rhs.box || lhs.box.value == rhs.box.value)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.classID)
+        hasher.combine(self.weight)
+        hasher.combine(self.bodySize)
+        hasher.combine(self.box.value)
     }
 
     /// Decodes a header payload that fills the reader to its end.
@@ -35,4 +55,17 @@ public struct ContentHeader: Sendable, Hashable {
         buffer.writeInteger(self.bodySize)
         self.properties.encode(into: &buffer)
     }
+}
+
+/// Immutable storage for a header's properties.
+final class PropertiesBox: Sendable {
+    let value: BasicProperties
+    private init(_ value: consuming BasicProperties) { self.value = value }
+
+    static let empty = PropertiesBox(BasicProperties())
+
+    static func make(_ value: consuming BasicProperties) -> PropertiesBox {
+        value.propertyFlags == 0 ? Self.empty : PropertiesBox(value)
+    }
+
 }

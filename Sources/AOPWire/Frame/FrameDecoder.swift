@@ -25,26 +25,31 @@ public struct FrameDecoder: Sendable {
         let start = buffer.readerIndex
         let available = buffer.storage.count - start
         guard available >= 7 else { return nil }
-        let result: Result<(Frame, Int)?, AMQPError> = buffer.storage.withUnsafeBytes { raw in
+        let maxFrameSize = self.maxFrameSize
+        var failure: AMQPError?
+        var consumed = 0
+        let frame: Frame? = buffer.storage.withUnsafeBytes { raw in
             do throws(AMQPError) {
-                return .success(try self.decode(raw, start: start, available: available))
+                return try Self.decode(raw, start: start, available: available, maxFrameSize: maxFrameSize, consumed: &consumed)
             } catch {
-                return .failure(error)
+                failure = error
+                return nil
             }
         }
-        guard let (frame, consumed) = try result.get() else { return nil }
+        if let failure { throw failure }
+        guard let frame else { return nil }
         buffer.readerIndex = start + consumed
         return frame
     }
 
-    private func decode(
-        _ raw: UnsafeRawBufferPointer, start: Int, available: Int
-    ) throws(AMQPError) -> (Frame, Int)? {
+    private static func decode(
+        _ raw: UnsafeRawBufferPointer, start: Int, available: Int, maxFrameSize: UInt32, consumed: inout Int
+    ) throws(AMQPError) -> Frame? {
         let rawType = raw[start]
         let channel = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: start + 1, as: UInt16.self))
         let size = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: start + 3, as: UInt32.self))
-        if self.maxFrameSize != 0, UInt64(size) + UInt64(Frame.overhead) > UInt64(self.maxFrameSize) {
-            throw .frameError("frame of \(UInt64(size) + 8) bytes (type \(rawType), channel \(channel)) exceeds frame-max \(self.maxFrameSize)")
+        if maxFrameSize != 0, UInt64(size) + UInt64(Frame.overhead) > UInt64(maxFrameSize) {
+            throw .frameError("frame of \(UInt64(size) + 8) bytes (type \(rawType), channel \(channel)) exceeds frame-max \(maxFrameSize)")
         }
         let total = Int(size) + Frame.overhead
         guard available >= total else { return nil }
@@ -54,23 +59,22 @@ public struct FrameDecoder: Sendable {
         guard end == Frame.end else {
             throw .frameError("invalid frame-end octet \(end) (type \(rawType), channel \(channel))")
         }
-        let frame: Frame
+        consumed = total
         switch rawType {
         case Frame.FrameType.method.rawValue:
             var reader = WireReader(bytes: raw, index: payloadStart, end: payloadEnd)
-            frame = .method(channel: channel, try AMQPMethod.decodeWhole(from: &reader))
+            return .method(channel: channel, try AMQPMethod.decodeWhole(from: &reader))
         case Frame.FrameType.header.rawValue:
             var reader = WireReader(bytes: raw, index: payloadStart, end: payloadEnd)
-            frame = .header(channel: channel, try ContentHeader.decode(from: &reader))
+            return .header(channel: channel, try ContentHeader.decode(from: &reader))
         case Frame.FrameType.body.rawValue:
-            frame = .body(channel: channel, Array(UnsafeRawBufferPointer(rebasing: raw[payloadStart..<payloadEnd])))
+            return .body(channel: channel, Array(UnsafeRawBufferPointer(rebasing: raw[payloadStart..<payloadEnd])))
         case Frame.FrameType.heartbeat.rawValue:
             guard channel == 0 else { throw .frameError("heartbeat frame on channel \(channel)") }
             guard size == 0 else { throw .frameError("heartbeat frame with a payload of \(size) bytes") }
-            frame = .heartbeat(channel: 0)
+            return .heartbeat(channel: 0)
         default:
             throw .frameError("unknown frame type \(rawType) on channel \(channel)")
         }
-        return (frame, total)
     }
 }

@@ -65,8 +65,13 @@ extension ByteBuffer {
     public mutating func writeContent(
         channel: UInt16, classID: UInt16 = 60, properties: BasicProperties, body: [UInt8], frameMax: UInt32
     ) {
-        self.writeContentHeaderFrame(
-            channel: channel, ContentHeader(classID: classID, bodySize: UInt64(body.count), properties: properties))
+        // Written field by field: building a `ContentHeader` would box the properties.
+        let sizeIndex = self.beginFrame(type: .header, channel: channel)
+        self.writeInteger(classID)
+        self.writeInteger(UInt16(0))
+        self.writeInteger(UInt64(body.count))
+        properties.encode(into: &self)
+        self.endFrame(sizeIndex: sizeIndex)
         self.writeBodyFrames(channel: channel, body: body, frameMax: frameMax)
     }
 

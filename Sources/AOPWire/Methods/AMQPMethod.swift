@@ -304,8 +304,8 @@ extension AMQPMethod {
              .channelClose, .accessRequest, .exchangeDeclare, .exchangeDelete,
              .exchangeBind, .exchangeUnbind, .queueDeclare, .queueBind,
              .queuePurge, .queueDelete, .queueUnbind, .basicQos,
-             .basicConsume, .basicCancel, .basicGet, .confirmSelect,
-             .txSelect, .txCommit, .txRollback:
+             .basicConsume, .basicCancel, .basicGet, .basicRecover,
+             .confirmSelect, .txSelect, .txCommit, .txRollback:
             true
         default: false
         }
