@@ -20,6 +20,13 @@ public struct ContentHeader: Sendable, Hashable {
         self.box = PropertiesBox.make(properties)
     }
 
+    private init(classID: UInt16, weight: UInt16, bodySize: UInt64, box: PropertiesBox) {
+        self.classID = classID
+        self.weight = weight
+        self.bodySize = bodySize
+        self.box = box
+    }
+
     public static func == (lhs: ContentHeader, rhs: ContentHeader) -> Bool {
         lhs.classID == rhs.classID && lhs.weight == rhs.weight && lhs.bodySize == rhs.bodySize
             && (lhs.box === rhs.box || lhs.box.value == rhs.box.value)
@@ -44,8 +51,14 @@ public struct ContentHeader: Sendable, Hashable {
             _ = try reader.skip(reader.remaining, "content header")
             return ContentHeader(classID: classID, weight: weight, bodySize: bodySize)
         }
-        let properties = try BasicProperties.decode(from: &reader)
-        return ContentHeader(classID: classID, weight: weight, bodySize: bodySize, properties: properties)
+        let box: PropertiesBox
+        if reader.remaining == 2, reader.bytes.loadUnaligned(fromByteOffset: reader.index, as: UInt16.self) == 0 {
+            _ = try reader.skip(2, "property flags")
+            box = PropertiesBox.empty  // no properties: no allocation
+        } else {
+            box = try PropertiesBox(decoding: &reader)  // decoded in place, not copied
+        }
+        return ContentHeader(classID: classID, weight: weight, bodySize: bodySize, box: box)
     }
 
     /// Writes the header payload (without the frame around it).
@@ -61,6 +74,10 @@ public struct ContentHeader: Sendable, Hashable {
 final class PropertiesBox: Sendable {
     let value: BasicProperties
     private init(_ value: consuming BasicProperties) { self.value = value }
+
+    init(decoding reader: inout WireReader) throws(AMQPError) {
+        self.value = try BasicProperties.decode(from: &reader)
+    }
 
     static let empty = PropertiesBox(BasicProperties())
 
