@@ -435,6 +435,7 @@ def main():
         fh.write(gen_enum(classes))
     written.append(path)
     path = os.path.join(args.root, "Sources", "AOPTestSupport", "MethodSamples.swift")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(gen_samples(classes))
     written.append(path)

@@ -22,8 +22,10 @@ public struct ScriptedClient: Sendable {
         case heartbeat
     }
 
-    /// The frame-max used to split outgoing bodies (0 = unlimited).
-    public var frameMax: UInt32
+    /// The frame-max used to split outgoing bodies and to limit incoming frames (0 = unlimited).
+    public var frameMax: UInt32 {
+        didSet { self.decoder.maxFrameSize = self.frameMax }
+    }
     /// Bytes built so far and not yet taken.
     public private(set) var outbound = ByteBuffer()
     private var inbound = ByteBuffer()
