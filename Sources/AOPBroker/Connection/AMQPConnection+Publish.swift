@@ -1,3 +1,4 @@
+import Logging
 import AOPWire
 
 extension AMQPConnection {
@@ -72,7 +73,7 @@ extension AMQPConnection {
         let frameMax = self.tuning.frameMax
         var ackUpTo: UInt64?
         var ackCount = 0
-        func flushAcks(_ conn: AMQPConnection) {
+        func flushAcks(_ conn: isolated AMQPConnection) {
             guard let upTo = ackUpTo else { return }
             let multiple = ackCount > 1
             conn.send { $0.writeMethodFrame(channel: id, .basicAck(BasicAck(deliveryTag: upTo, multiple: multiple))) }

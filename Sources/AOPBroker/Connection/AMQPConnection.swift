@@ -30,6 +30,8 @@ actor AMQPConnection {
     var lastSend: ContinuousClock.Instant
     var closed = false
     var blockedNotified = false
+    /// No-ack deliveries written since the last credit release, per consumer gate.
+    var noAckWritten: [ObjectIdentifier: (CreditGate, Int)] = [:]
 
     init(id: UInt64, socket: TCPConnection, broker: Broker, logger: Logger) {
         self.id = id
@@ -81,7 +83,7 @@ actor AMQPConnection {
     /// Decodes and handles every complete frame in the inbound buffer.
     func processInbound() async {
         if !self.headerChecked {
-            let check = ProtocolHeader.check(self.inbound)
+            let check = ProtocolHeader.check(self.inbound.storage[self.inbound.readerIndex...])
             if case .needMore = check { return }
             self.headerChecked = true
             if case .ok = check { self.inbound.moveReaderIndex(forwardBy: 8) }
