@@ -1,0 +1,95 @@
+public import AOPStorage
+
+extension MessageQueue {
+    /// Loads index entries into every level whose window runs low. One read per level.
+    func refillWindows() async {
+        for level in self.levels.indices {
+            await self.refill(level: level)
+        }
+    }
+
+    func refill(level: Int) async {
+        let l = self.levels[level]
+        guard !l.loading, l.hasUnloaded, l.window.count < Self.refillThreshold else { return }
+        let from = l.readPosition
+        let generation = self.generation
+        self.levels[level].loading = true
+        let entries = (try? await l.topic.read(from: from, limit: Self.windowCapacity - l.window.count)) ?? []
+        // Entries present at open may have been acknowledged individually before the restart.
+        var acknowledged: Set<Position> = []
+        for e in entries where e.position < l.checkAcknowledgedBelow {
+            if await l.cursor.isAcknowledged(e.position) { acknowledged.insert(e.position) }
+        }
+        guard level < self.levels.count else { return }
+        self.levels[level].loading = false
+        guard case .running = self.lifecycle, generation == self.generation,
+              self.levels[level].readPosition == from
+        else { return }
+        var next = from
+        for e in entries {
+            next = e.position.next
+            guard !acknowledged.contains(e.position), let entry = IndexEntry(decoding: e.payload) else { continue }
+            self.levels[level].window.append(ReadyEntry(indexPosition: e.position, entry: entry, redelivered: false))
+        }
+        if entries.isEmpty {
+            // Nothing readable (trimmed or a failed read): treat the known end as reached.
+            next = self.levels[level].end
+        }
+        self.levels[level].readPosition = next
+        if !entries.isEmpty, !self.consumers.isEmpty { self.scheduleDispatch() }
+    }
+
+    /// The highest-priority level with a loaded ready entry.
+    var headLevel: Int? {
+        self.levels.indices.last { !self.levels[$0].window.isEmpty }
+    }
+
+    /// Removes expired entries at the head of each level (RabbitMQ expires at the head) and hands them to
+    /// the dead-letter path with reason `expired`.
+    func expireHeads() {
+        let now = WallClock.nowMilliseconds()
+        var expired: [DeadLetterItem] = []
+        for level in self.levels.indices {
+            while let head = self.levels[level].window.first, head.entry.isExpired(now: now) {
+                self.levels[level].window.removeFirst()
+                self.readyCount -= 1
+                self.readyBytes -= Int(head.entry.bodySize)
+                expired.append(DeadLetterItem(level: level, ready: head, reason: .expired))
+            }
+        }
+        self.deadLetter(expired)
+    }
+
+    /// Fetches the messages for index entries, batched per message topic. Missing ones (trimmed or
+    /// undecodable) are absent from the result.
+    func fetchMessages(_ entries: [IndexEntry]) async -> [MessageKey: Message] {
+        var byTopic: [UInt32: [Position]] = [:]
+        for e in entries { byTopic[e.topicID, default: []].append(e.messagePosition) }
+        var out: [MessageKey: Message] = [:]
+        for (topicID, positions) in byTopic {
+            guard let topic = self.topics.topic(topicID) else { continue }
+            let found = (try? await topic.read(positions: positions)) ?? []
+            for entry in found {
+                if let m = MessageRecord.decode(entry.payload) {
+                    out[MessageKey(topicID: topicID, position: entry.position)] = m
+                }
+            }
+        }
+        return out
+    }
+
+    /// Acknowledges index positions on their levels' cursors (one call per level).
+    func acknowledge(_ items: [(level: Int, position: Position)]) async {
+        var perLevel: [Int: [Position]] = [:]
+        for item in items { perLevel[item.level, default: []].append(item.position) }
+        for (level, positions) in perLevel where level < self.levels.count {
+            try? await self.levels[level].cursor.acknowledge(positions)
+        }
+    }
+}
+
+/// Identifies a stored message: message topic id + position.
+struct MessageKey: Hashable, Sendable {
+    var topicID: UInt32
+    var position: Position
+}
