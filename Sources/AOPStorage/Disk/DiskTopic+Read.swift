@@ -5,9 +5,10 @@ extension DiskTopic {
     /// Bytes read per I/O when scanning forward from an index point.
     static var readChunk: Int { 64 << 10 }
 
-    /// Reads in position order. Entries found damaged when their segment was scanned (at recovery or on
-    /// the first read of a sealed segment) are skipped; damage first noticed by a read (the data changed
-    /// on disk after the scan) fails the read with `.corrupt`. A damaged entry is never returned.
+    /// Reads in position order. Damaged entries are skipped (omitted), counted in
+    /// `DiskStorageStatistics.corruptEntries` and logged; a damaged entry is never returned. Damage found at
+    /// recovery or at the first read of a sealed segment is known from its scan; damage that appears later
+    /// makes the read check the segment again. `.corrupt` is thrown only when a segment cannot be checked.
     public func read(from: Position, limit: Int) async throws(StorageError) -> [TopicEntry] {
         if let failure, failure.code == .closed { throw failure }
         var result: [TopicEntry] = []
@@ -55,24 +56,32 @@ extension DiskTopic {
         return position < segment.endPosition ? segment : nil
     }
 
-    /// Builds the index of a sealed segment on first use (one sequential read of the file).
-    func ensureScanned(_ segment: Segment) async throws(StorageError) -> SegmentScan {
-        if let scan = segment.scan { return scan }
+    /// Builds the index of a sealed segment on first use (one sequential read of the file). With
+    /// `rescan`, checks the segment again (damage appeared after the first scan); every entry below the
+    /// topic's end is durable by then, so the rescan treats damage as corruption, never as a torn tail.
+    func ensureScanned(_ segment: Segment, rescan: Bool = false) async throws(StorageError) -> SegmentScan {
+        if let scan = segment.scan, !rescan { return scan }
+        let previous = segment.scan
+        let size = segment.size
         let file = try await self.file(of: segment)
         let bytes: [UInt8]
         do throws(IOError) {
-            bytes = try await file.read(count: Int(segment.size), at: 0)
+            bytes = try await file.read(count: Int(size), at: 0)
         } catch {
             throw StorageError(error, "reading \(segment.path)")
         }
-        if let scan = segment.scan { return scan }
+        if let scan = segment.scan, !rescan { return scan }
+        guard segment.size == size, segment.scan == previous else {
+            throw StorageError(.corrupt, "segment \(segment.path) changed while it was being checked")
+        }
         let options = self.environment.options
         let scan = SegmentScan.scan(bytes, firstPosition: segment.firstPosition, endPosition: segment.endPosition,
                                     indexInterval: options.indexInterval, maxEntrySize: options.maxEntrySize)
-        if scan.corruptPositions > 0 {
-            self.environment.counters.update { $0.corruptEntries += scan.corruptPositions }
+        let found = scan.corruptPositions - (previous?.corruptPositions ?? 0)
+        if found > 0 {
+            self.environment.counters.update { $0.corruptEntries += found }
             self.logger.error("corrupt entries in segment; they will be skipped",
-                              metadata: ["segment": "\(segment.path)", "entries": "\(scan.corruptPositions)"])
+                              metadata: ["segment": "\(segment.path)", "entries": "\(found)"])
         }
         segment.scan = scan
         return scan
@@ -96,6 +105,18 @@ extension DiskTopic {
     /// Up to `limit` entries of `segment` with positions in `from..<until`.
     private func read(_ segment: Segment, from: UInt64, until: UInt64, limit: Int) async throws(StorageError)
         -> [TopicEntry]
+    {
+        do throws(StorageError) {
+            return try await self.readEntries(segment, from: from, until: until, limit: limit)
+        } catch where error.code == .corrupt {
+            // Damage the last scan did not see: check the segment again, then skip what is damaged.
+            _ = try await self.ensureScanned(segment, rescan: true)
+            return try await self.readEntries(segment, from: from, until: until, limit: limit)
+        }
+    }
+
+    private func readEntries(_ segment: Segment, from: UInt64, until: UInt64, limit: Int)
+        async throws(StorageError) -> [TopicEntry]
     {
         let scan = try await self.ensureScanned(segment)
         let file = try await self.file(of: segment)
@@ -136,7 +157,6 @@ extension DiskTopic {
     }
 
     private func corrupt(_ segment: Segment, at offset: Int) -> StorageError {
-        self.environment.counters.update { $0.corruptEntries += 1 }
         self.logger.error("corrupt entry found on read", metadata: ["segment": "\(segment.path)", "offset": "\(offset)"])
         return StorageError(.corrupt, "corrupt entry in \(segment.path) at offset \(offset)")
     }

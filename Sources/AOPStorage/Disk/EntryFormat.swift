@@ -65,14 +65,14 @@ enum EntryFormat {
     }
 
     /// The first offset after `offset` holding a valid entry with a position in `positions`.
-    static func resynchronize(_ bytes: [UInt8], after offset: Int, positions: Range<UInt64>, maxLength: Int)
-        -> (offset: Int, header: Header)?
+    static func resynchronize(_ bytes: [UInt8], after offset: Int, positions: Range<UInt64>, maxLength: Int,
+                              where accept: (Header) -> Bool = { _ in true }) -> (offset: Int, header: Header)?
     {
         var candidate = offset + 1
         while bytes.count - candidate >= headerSize {
             let position = bytes.loadLittleEndian(UInt64.self, at: candidate + 8)
             if positions.contains(position),
-               case .entry(let header, _) = parse(bytes, at: candidate, maxLength: maxLength) {
+               case .entry(let header, _) = parse(bytes, at: candidate, maxLength: maxLength), accept(header) {
                 return (candidate, header)
             }
             candidate += 1

@@ -41,7 +41,12 @@ struct SegmentScan: Equatable {
             // Damage at `offset`. Look for a later valid entry.
             let found = EntryFormat.resynchronize(bytes, after: offset, positions: expected..<positionLimit,
                                                   maxLength: maxEntrySize)
-            if let found, endPosition != nil || found.header.batchStart > expected {
+            // In the last segment, the damage is a torn write unless a later batch follows it: batches are
+            // written one at a time, each after the previous one was synced.
+            if let found, endPosition != nil || found.header.batchStart > expected
+                || EntryFormat.resynchronize(bytes, after: found.offset, positions: expected..<positionLimit,
+                                             maxLength: maxEntrySize, where: { $0.batchStart > expected }) != nil
+            {
                 // Sealed segment, or a later batch was written after this one: this batch had been
                 // synced, so this is corruption of durable data, not a torn write.
                 result.skips[offset] = found.offset
