@@ -1,4 +1,4 @@
-public import AOPStorage
+import AOPStorage
 import DequeModule
 
 /// An exchange's storage side: its message topics (persistent and transient, Pulsar's two kinds) and

@@ -1,4 +1,4 @@
-public import AOPWire
+import AOPWire
 
 /// What exchange.declare fixed for an exchange; compared field by field on redeclare.
 struct ExchangeDefinition: Hashable, Sendable {
@@ -6,7 +6,7 @@ struct ExchangeDefinition: Hashable, Sendable {
     var type: ExchangeType
     var durable: Bool
     var autoDelete: Bool
-    var internal: Bool
+    var isInternal: Bool
     var arguments: FieldTable
 
     /// The `alternate-exchange` argument, when set.

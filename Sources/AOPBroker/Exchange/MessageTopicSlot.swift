@@ -1,4 +1,4 @@
-public import AOPStorage
+import AOPStorage
 
 /// One message topic of an exchange with its replicator cursor (the durable mark of how far routing
 /// has been applied to queue indexes).

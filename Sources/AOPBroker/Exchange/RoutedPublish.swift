@@ -1,4 +1,4 @@
-public import AOPStorage
+import AOPStorage
 
 /// A message the vhost has routed, ready for the exchange's append-then-index pipeline.
 struct RoutedPublish: Sendable {

@@ -1,4 +1,4 @@
-public import AOPWire
+import AOPWire
 
 /// A queue's consumers as a plain value: registration order (for single-active-consumer), priority
 /// groups (x-priority: higher groups are served first while they have credit) and round-robin within a

@@ -1,4 +1,4 @@
-public import AOPStorage
+import AOPStorage
 
 /// A queue index entry: where a message lives (message topic id + position) and what the queue needs
 /// to know without reading the body (expiry, body size, persistence).

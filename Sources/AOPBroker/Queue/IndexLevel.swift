@@ -1,4 +1,4 @@
-public import AOPStorage
+import AOPStorage
 import DequeModule
 
 /// A ready index entry held in a queue's in-memory window.

@@ -1,4 +1,5 @@
-public import AOPStorage
+import DequeModule
+import AOPStorage
 
 extension MessageQueue {
     /// One delivery decided by a dispatch pass, before its body is fetched.

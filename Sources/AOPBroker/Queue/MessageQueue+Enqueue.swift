@@ -1,4 +1,5 @@
-public import AOPStorage
+import DequeModule
+import AOPStorage
 
 extension MessageQueue {
     /// Adds index entries for a routed batch (one call per publish batch). With `deduplicate` (crash

@@ -1,4 +1,4 @@
-public import AOPStorage
+import AOPStorage
 
 extension MessageQueue {
     /// The index topic name of a priority level: `queue.<vhost>.<name>` for level 0,
@@ -132,4 +132,13 @@ extension MessageQueue {
 
     /// Redeclare of an exclusive or other queue: x-expires counts it as a use.
     var owner: UInt64? { self.definition.exclusiveOwner }
+}
+
+extension MessageQueue {
+    /// Drops a queue object that lost a declare race: stops it without touching storage.
+    func discard() {
+        self.lifecycle = .deleted
+        self.expiryTimer?.cancel()
+        self.idleTimer?.cancel()
+    }
 }

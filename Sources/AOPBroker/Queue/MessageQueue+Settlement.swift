@@ -1,4 +1,4 @@
-public import AOPStorage
+import AOPStorage
 
 extension MessageQueue {
     func settleDeliveries(_ ids: [UInt64], _ settlement: Settlement) async {

@@ -12,7 +12,7 @@ extension MessageQueue {
         self.expiryTimer = Task {
             try? await Task.sleep(for: .milliseconds(delay))
             guard !Task.isCancelled else { return }
-            await self.expiryTimerFired()
+            self.expiryTimerFired()
         }
     }
 

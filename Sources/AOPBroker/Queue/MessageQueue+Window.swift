@@ -1,4 +1,4 @@
-public import AOPStorage
+import AOPStorage
 
 extension MessageQueue {
     /// Loads index entries into every level whose window runs low. One read per level.

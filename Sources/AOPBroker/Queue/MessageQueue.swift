@@ -1,5 +1,5 @@
 public import AOPWire
-public import AOPStorage
+import AOPStorage
 import DequeModule
 
 /// A queue: its index topics (one per priority level), consumers and unsettled deliveries.

@@ -1,4 +1,4 @@
-public import AOPWire
+import AOPWire
 
 /// What queue.declare fixed for a queue; compared on redeclare.
 struct QueueDefinition: Hashable, Sendable {

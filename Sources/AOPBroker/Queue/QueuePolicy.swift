@@ -1,4 +1,4 @@
-public import AOPWire
+import AOPWire
 
 /// The queue arguments a `MessageQueue` acts on, resolved from queue.declare arguments.
 struct QueuePolicy: Hashable, Sendable {

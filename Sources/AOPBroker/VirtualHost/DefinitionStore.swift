@@ -1,5 +1,5 @@
-public import AOPStorage
-public import AOPWire
+import AOPStorage
+import AOPWire
 
 /// Durable definitions of one vhost in the `MetadataStore`.
 ///
@@ -37,7 +37,7 @@ struct DefinitionStore: Sendable {
         b.writeInteger(UInt8(1))
         b.writeStoredString(d.name)
         b.writeStoredString(d.type.rawValue)
-        b.writeInteger(UInt8((d.durable ? 1 : 0) | (d.autoDelete ? 2 : 0) | (d.internal ? 4 : 0)))
+        b.writeInteger(UInt8((d.durable ? 1 : 0) | (d.autoDelete ? 2 : 0) | (d.isInternal ? 4 : 0)))
         b.writeStoredTable(d.arguments)
         try await self.metadata.put(self.exchangeKey(d.name), b.storage)
     }
@@ -54,7 +54,7 @@ struct DefinitionStore: Sendable {
                   let flags = b.readInteger(as: UInt8.self), let args = b.readStoredTable()
             else { return nil }
             return ExchangeDefinition(name: name, type: type, durable: flags & 1 != 0, autoDelete: flags & 2 != 0,
-                                      internal: flags & 4 != 0, arguments: args)
+                                      isInternal: flags & 4 != 0, arguments: args)
         }
     }
 

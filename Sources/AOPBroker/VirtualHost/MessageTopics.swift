@@ -1,4 +1,4 @@
-public import AOPStorage
+import AOPStorage
 import Synchronization
 
 /// The vhost's message topics by numeric id, shared with its queues so they can fetch bodies for the
