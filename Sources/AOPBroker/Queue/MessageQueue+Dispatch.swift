@@ -111,6 +111,10 @@ extension MessageQueue {
     func takeOne(noAck: Bool) async -> Delivery? {
         while case .running = self.lifecycle {
             await self.refillWindows()
+            while self.headLevel == nil, self.levels.contains(where: { $0.hasUnloaded || $0.loading }),
+                  case .running = self.lifecycle {
+                await self.refillWindows()
+            }
             guard case .running = self.lifecycle else { return nil }
             self.expireHeads()
             guard let level = self.headLevel, let head = self.levels[level].window.popFirst() else { return nil }

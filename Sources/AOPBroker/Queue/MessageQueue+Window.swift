@@ -10,7 +10,17 @@ extension MessageQueue {
 
     func refill(level: Int) async {
         let l = self.levels[level]
-        guard !l.loading, l.hasUnloaded, l.window.count < Self.refillThreshold else { return }
+        if l.loading {
+            // Another caller is loading this level: wait for it (callers loop until they see entries).
+            await withCheckedContinuation { self.loadWaiters.append($0) }
+            return
+        }
+        guard l.hasUnloaded, l.window.count < Self.refillThreshold else { return }
+        defer {
+            let waiters = self.loadWaiters
+            self.loadWaiters.removeAll()
+            for w in waiters { w.resume() }
+        }
         let from = l.readPosition
         let generation = self.generation
         self.levels[level].loading = true

@@ -54,6 +54,8 @@ public actor MessageQueue {
     var unacked: [UInt64: Unacked] = [:]
     var nextDeliveryID: UInt64 = 1
 
+    /// Callers waiting for an in-flight window load.
+    var loadWaiters: [CheckedContinuation<Void, Never>] = []
     var dispatchScheduled = false
     var dispatchRunning = false
     var deadLetters: Deque<DeadLetterItem> = []
