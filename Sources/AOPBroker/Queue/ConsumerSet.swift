@@ -31,26 +31,46 @@ struct ConsumerSet: Sendable {
 
     func member(id: UInt64) -> Member? { self.members.first { $0.id == id } }
 
-    /// The consumers that may receive now: the single active one (the earliest registered) under SAC,
-    /// else all.
-    private var eligible: ArraySlice<Member> {
-        self.singleActive ? self.members.prefix(1) : self.members[...]
+    /// Distinct consumer priorities, highest first.
+    private var priorities: [Int32] {
+        Set(self.members.map(\.registration.priority)).sorted(by: >)
     }
 
-    /// The next consumer to receive one message, having taken one credit from it: the highest priority
-    /// group with credit, round-robin inside the group. nil when every consumer is out of credit.
+    /// The next consumer to receive one message, having taken one credit from it: the single active
+    /// one (earliest registered) under SAC; else the highest priority group with credit, round-robin
+    /// inside the group. nil when every eligible consumer is out of credit.
     mutating func next() -> Member? {
-        let candidates = self.eligible
-        guard !candidates.isEmpty else { return nil }
-        let priorities = Set(candidates.map(\.registration.priority)).sorted(by: >)
-        for priority in priorities {
-            let group = candidates.filter { $0.registration.priority == priority }
-            for k in 0..<group.count {
-                let m = group[(self.turn + k) % group.count]
+        guard !self.members.isEmpty else { return nil }
+        if self.singleActive {
+            let m = self.members[0]
+            return m.registration.credit.tryAcquire(1) == 1 ? m : nil
+        }
+        let first = self.members[0].registration.priority
+        if self.members.allSatisfy({ $0.registration.priority == first }) {
+            let n = self.members.count
+            for k in 0..<n {
+                let m = self.members[(self.turn + k) % n]
                 if m.registration.credit.tryAcquire(1) == 1 {
                     self.turn &+= k + 1
                     return m
                 }
+            }
+            return nil
+        }
+        for priority in self.priorities {
+            if let m = self.pick(in: self.members.indices.filter { self.members[$0].registration.priority == priority }) {
+                return m
+            }
+        }
+        return nil
+    }
+
+    private mutating func pick(in indices: [Int]) -> Member? {
+        for k in 0..<indices.count {
+            let m = self.members[indices[(self.turn + k) % indices.count]]
+            if m.registration.credit.tryAcquire(1) == 1 {
+                self.turn &+= k + 1
+                return m
             }
         }
         return nil

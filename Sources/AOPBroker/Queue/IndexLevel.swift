@@ -23,6 +23,8 @@ struct IndexLevel: Sendable {
     /// Entries below this were in the topic at open; they may have been acknowledged individually.
     var checkAcknowledgedBelow: Position
     var window: Deque<ReadyEntry> = []
+    /// The index topic was trimmed below this (acknowledged entries reclaimed).
+    var trimmedBelow: Position = .zero
     var loading = false
 
     var hasUnloaded: Bool { self.readPosition < self.end }

@@ -93,9 +93,20 @@ extension MessageQueue {
         var perLevel: [Int: [Position]] = [:]
         for item in items { perLevel[item.level, default: []].append(item.position) }
         for (level, positions) in perLevel where level < self.levels.count {
-            try? await self.levels[level].cursor.acknowledge(positions)
+            let l = self.levels[level]
+            try? await l.cursor.acknowledge(positions)
+            // Let storage reclaim index entries below mark-delete, in steps.
+            let markDelete = await l.cursor.markDeletePosition
+            guard case .running = self.lifecycle, markDelete.raw >= self.levels[level].trimmedBelow.raw + 1024 else {
+                continue
+            }
+            self.levels[level].trimmedBelow = markDelete
+            try? await l.topic.trim(before: markDelete)
         }
     }
+
+    /// Index entries held in memory (windows and unsettled deliveries), for memory-bound checks.
+    var entriesInMemory: Int { self.levels.reduce(0) { $0 + $1.window.count } + self.unacked.count }
 }
 
 /// Identifies a stored message: message topic id + position.
