@@ -17,10 +17,9 @@ extension VirtualHost {
             if !passive {
                 let d = entry.definition
                 let resource = self.queueResource(name)
+                // RabbitMQ: asking for exclusivity on a queue that is not ours is a lock conflict.
+                if exclusive, d.exclusiveOwner != connectionID { throw self.locked(name) }
                 if d.durable != durable { throw Self.inequivalent("durable", resource, received: durable, current: d.durable) }
-                if (d.exclusiveOwner != nil) != exclusive {
-                    throw Self.inequivalent("exclusive", resource, received: exclusive, current: d.exclusiveOwner != nil)
-                }
                 if d.autoDelete != autoDelete {
                     throw Self.inequivalent("auto_delete", resource, received: autoDelete, current: d.autoDelete)
                 }

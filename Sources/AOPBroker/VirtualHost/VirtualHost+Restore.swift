@@ -62,8 +62,8 @@ extension VirtualHost {
                 var items: [RoutedPublish] = []
                 var positions: [Position] = []
                 for (persistent, e) in pending {
-                    guard let message = MessageRecord.decode(e.payload) else { continue }
-                    var item = self.prepare(message, exchange: entry.definition.name)
+                    // Undecodable or unroutable entries are committed with no destination.
+                    var item = MessageRecord.decode(e.payload).flatMap { self.prepare($0, exchange: entry.definition.name) }
                         ?? RoutedPublish(payload: [], persistent: persistent, queues: [], bodySize: 0,
                                          expiration: nil, priority: 0)
                     item.persistent = persistent

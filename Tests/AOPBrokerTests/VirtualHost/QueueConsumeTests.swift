@@ -150,6 +150,8 @@ import Testing
         await expectError(405) { try await v.declare("ex", exclusive: true, connection: 8) }
         await expectError(405) { _ = try await v.purgeQueue(name: "ex", connectionID: 8) }
         _ = try await v.queue(named: "ex", connectionID: 7)
+        try await v.declare("shared")
+        await expectError(405) { try await v.declare("shared", exclusive: true, connection: 7) }
         await v.connectionClosed(connectionID: 7)
         await expectError(404) { _ = try await v.queue(named: "ex", connectionID: 7) }
     }
