@@ -12,6 +12,7 @@ extension MessageQueue {
         var perLevel: [[(slot: Int, entry: IndexEntry)]] = Array(repeating: [], count: self.levels.count)
         var admittedCount = 0
         var admittedBytes = 0
+        var refused: [DeadLetterItem] = []
         for (slot, item) in items.enumerated() {
             if deduplicate, let last = self.lastIndexed[item.topicID], item.position <= last { continue }
             if self.policy.overflow != .dropHead {
@@ -21,6 +22,14 @@ extension MessageQueue {
                 } ?? false
                 if countFull || bytesFull {
                     results[slot] = .rejected
+                    if self.policy.overflow == .rejectPublishDLX {
+                        // Not in the index (level -1): dead-lettered with reason maxlen, nothing to acknowledge.
+                        let entry = IndexEntry(topicID: item.topicID, messagePosition: item.position, expiresAt: 0,
+                                               bodySize: item.bodySize, persistent: item.persistent)
+                        refused.append(DeadLetterItem(level: -1, ready: ReadyEntry(indexPosition: .zero, entry: entry,
+                                                                                    redelivered: false),
+                                                      reason: .maxlen))
+                    }
                     continue
                 }
             }
@@ -46,6 +55,7 @@ extension MessageQueue {
             guard case .running = self.lifecycle else { return items.map { _ in .dropped } }
             self.indexed(group.map(\.entry), at: appended, level: level)
         }
+        self.deadLetter(refused)
         self.enforceLengthLimit()
         self.scheduleDispatch()
         self.scheduleExpiry()

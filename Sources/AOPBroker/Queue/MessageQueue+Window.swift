@@ -92,7 +92,7 @@ extension MessageQueue {
     func acknowledge(_ items: [(level: Int, position: Position)]) async {
         var perLevel: [Int: [Position]] = [:]
         for item in items { perLevel[item.level, default: []].append(item.position) }
-        for (level, positions) in perLevel where level < self.levels.count {
+        for (level, positions) in perLevel where self.levels.indices.contains(level) {
             let l = self.levels[level]
             try? await l.cursor.acknowledge(positions)
             // Let storage reclaim index entries below mark-delete, in steps.

@@ -87,6 +87,16 @@ import Testing
         #expect(try await v.send("", [message("3", key: "q")]) == [.routed])
     }
 
+    @Test func maxLengthRejectPublishDLX() async throws {
+        let v = try await deadLetterSetup(["x-max-length": 1, "x-overflow": "reject-publish-dlx"])
+        let outcomes = try await v.send("", [message("kept", key: "src"), message("refused", key: "src")])
+        #expect(outcomes == [.routed, .rejected])
+        await waitUntil { (try? await v.messageCount("dead")) == 1 }
+        let dead = try await drainDeliveries(v, "dead")
+        #expect(dead.map { String(decoding: $0.message.body, as: UTF8.self) } == ["refused"])
+        #expect(try await v.drain("src") == ["kept"])
+    }
+
     @Test func maxLengthBytesDropHead() async throws {
         let v = try await makeVHost()
         try await v.declare("q", arguments: ["x-max-length-bytes": 10])
