@@ -46,10 +46,19 @@ extension AMQPConnection {
         case .method(let method):
             await self.flushPending(channel: id)
             guard self.channels[id] != nil, !self.closed else { return }
+            // Deliveries and cancellations that arrive while the method awaits wait until its reply is
+            // written, so a client sees e.g. queue.delete-ok before the basic.cancel it caused.
+            self.methodInFlight = true
             do {
                 try await self.handleChannelMethod(channel: id, method)
             } catch {
                 self.protocolError(error.failing(classID: method.classID, methodID: method.methodID), channel: id)
+            }
+            self.methodInFlight = false
+            if self.drainDeferred {
+                self.drainDeferred = false
+                self.flush()
+                await self.drainInbox()
             }
         }
     }
@@ -66,7 +75,7 @@ extension AMQPConnection {
     func openChannel(_ id: UInt16) {
         let max = self.tuning.channelMax == 0 ? UInt16.max : self.tuning.channelMax
         guard id <= max else {
-            self.hardError(.init(.notAllowed, "channel number \(id) exceeds the negotiated channel_max (\(max))",
+            self.hardError(.init(.channelError, "channel number \(id) exceeds the negotiated channel_max (\(max))",
                                  classID: 20, methodID: 10))
             return
         }

@@ -6,6 +6,10 @@ extension AMQPConnection {
     /// Writes deliveries parked by queues (in batches), and handles server-side consumer cancellation.
     func drainInbox() async {
         guard !self.draining else { return }
+        guard !self.methodInFlight else {
+            self.drainDeferred = true
+            return
+        }
         self.draining = true
         defer { self.draining = false }
         while true {

@@ -12,6 +12,13 @@ extension AMQPConnection {
             self.hardError(.init(.notImplemented, "immediate=true", classID: 60, methodID: 40))
             return
         }
+        // RabbitMQ's validated user-id: a user_id property must name the authenticated user.
+        if let userID = properties.userID, userID != self.machine.username {
+            self.protocolError(.init(.preconditionFailed,
+                                     "user_id property set to '\(userID)' but authenticated user was '\(self.machine.username ?? "")'",
+                                     classID: 60, methodID: 40), channel: id)
+            return
+        }
         var sequence: UInt64?
         if channel.confirmMode {
             sequence = channel.nextPublishSequence

@@ -24,6 +24,9 @@ actor AMQPConnection {
     var channels: [UInt16: Channel] = [:]
     let inbox = DeliveryInbox()
     var draining = false
+    /// A channel method is awaiting the broker; drains wait for its reply (see handleChannelFrame).
+    var methodInFlight = false
+    var drainDeferred = false
 
     /// Monotonic ticks of the last byte received and sent, for heartbeats.
     var lastReceive: ContinuousClock.Instant
