@@ -14,14 +14,17 @@ import Glibc
 public struct BrokerService: Service {
     public let configuration: ServerConfiguration
     public let logger: Logger
-    let storage: any StorageEngine
+    let makeStorage: @Sendable (RingLoopGroup) async throws -> any StorageEngine
     /// Called once the listener is bound, with the actual address and port (port 0 picks a free one).
     let onListening: @Sendable (String, UInt16) -> Void
 
-    public init(configuration: ServerConfiguration, storage: any StorageEngine, logger: Logger,
+    /// - Parameters:
+    ///   - makeStorage: opens the storage engine; it gets a ring group of its own for file I/O.
+    public init(configuration: ServerConfiguration, logger: Logger,
+                makeStorage: @escaping @Sendable (RingLoopGroup) async throws -> any StorageEngine,
                 onListening: @escaping @Sendable (String, UInt16) -> Void = { _, _ in }) {
         self.configuration = configuration
-        self.storage = storage
+        self.makeStorage = makeStorage
         self.logger = logger
         self.onListening = onListening
     }
@@ -29,7 +32,10 @@ public struct BrokerService: Service {
     public func run() async throws {
         let loops = try RingLoopGroup(loops: self.configuration.ioThreads, namePrefix: "aop-io")
         defer { loops.shutdown() }
-        let broker = Broker(configuration: self.configuration.broker, storage: self.storage, logger: self.logger)
+        let storageLoops = try RingLoopGroup(loops: 1, namePrefix: "aop-storage")
+        defer { storageLoops.shutdown() }
+        let storage = try await self.makeStorage(storageLoops)
+        let broker = Broker(configuration: self.configuration.broker, storage: storage, logger: self.logger)
         try await broker.start()
 
         let listener = try TCPListener.bind(host: self.configuration.bind, port: self.configuration.port,
@@ -48,7 +54,7 @@ public struct BrokerService: Service {
             self.logger.notice("shutting down: closing \(broker.connectionCount) connection(s)")
             await broker.shutdown(reason: "shutdown")
         }
-        await self.storage.shutdown()
+        await storage.shutdown()
         self.logger.notice("stopped")
     }
 }

@@ -79,10 +79,12 @@ struct AOPServerCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
-        let storage = try await openStorage(configuration, logger: logger)
-        let service = BrokerService(configuration: configuration, storage: storage, logger: logger) { host, port in
-            writeStderr("aop-server listening on \(host):\(port)\n")
-        }
+        let finalConfiguration = configuration
+        let service = BrokerService(
+            configuration: configuration, logger: logger,
+            makeStorage: { loops in try await openStorage(finalConfiguration, loops: loops, logger: logger) },
+            onListening: { host, port in writeStderr("aop-server listening on \(host):\(port)\n") }
+        )
         let group = ServiceGroup(
             services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )

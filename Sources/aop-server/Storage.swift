@@ -1,8 +1,18 @@
+import AOPIO
 import AOPServer
 import AOPStorage
 import Logging
 
-/// Opens the storage engine for the configured data directory.
-func openStorage(_ configuration: ServerConfiguration, logger: Logger) async throws -> any StorageEngine {
-    InMemoryStorageEngine()
+/// Opens the on-disk storage engine in the configured data directory (created if missing), with all
+/// file I/O on the given io_uring ring(s).
+func openStorage(_ configuration: ServerConfiguration, loops: RingLoopGroup, logger: Logger) async throws -> any StorageEngine {
+    var storageLogger = logger
+    storageLogger[metadataKey: "component"] = "storage"
+    storageLogger.info("opening storage in \(configuration.dataDirectory)")
+    return try await DiskStorageEngine(
+        directory: configuration.dataDirectory,
+        fileSystem: URingFileSystem(group: loops),
+        options: DiskStorageOptions(),
+        logger: storageLogger
+    )
 }
