@@ -32,7 +32,7 @@ ALL_PROPS = dict(
              "h-bytes": b"\x00\x01\xff", "h-list": [1, "two", [3], {"four": 4}],
              "h-table": {"nested": {"deep": "yes"}, "n": 1}, "h-none": None,
              "h-decimal": decimal.Decimal("3.14"),
-             "h-time": datetime.datetime(2024, 1, 2, 3, 4, 5)},
+             "h-time": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)},
     delivery_mode=2, priority=7, correlation_id="corr-1", reply_to="reply.q", expiration="600000",
     message_id="msg-1", timestamp=1700000000, type="t.type", user_id="guest", app_id="itests",
     cluster_id="c1",
