@@ -79,6 +79,7 @@ class BrokerProcess:
                 self._kill_group()
                 rc = self.proc.wait(timeout=10)
         self._after_exit()
+        self._unregister()
         return rc
 
     def kill(self) -> None:
@@ -86,6 +87,7 @@ class BrokerProcess:
             self._kill_group()
             self.proc.wait(timeout=10)
         self._after_exit()
+        self._unregister()
 
     def restart(self, timeout: float = 30.0) -> None:
         self.stop(timeout)
@@ -108,6 +110,23 @@ class BrokerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     # helpers ------------------------------------------------------------------------------
+    def _register(self) -> None:
+        """Leave a pid file so Scripts/test-all can kill our process group if pytest is killed."""
+        d = os.environ.get("AOP_TEST_PID_DIR")
+        if d and self.proc is not None:
+            try:
+                Path(d, str(self.proc.pid)).write_text(self.kind)
+            except OSError:
+                pass
+
+    def _unregister(self) -> None:
+        d = os.environ.get("AOP_TEST_PID_DIR")
+        if d and self.proc is not None:
+            try:
+                Path(d, str(self.proc.pid)).unlink()
+            except OSError:
+                pass
+
     def _kill_group(self) -> None:
         assert self.proc is not None
         try:
@@ -138,6 +157,7 @@ class AopServer(BrokerProcess):
         log.flush()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.PIPE,
                                      start_new_session=True)
+        self._register()
         found = threading.Event()
         port_box: list[int] = []
 
@@ -209,6 +229,7 @@ class RabbitServer(BrokerProcess):
         log.flush()
         self.proc = subprocess.Popen([str(self.SBIN / "rabbitmq-server")], env=self.env(), stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._register()
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
