@@ -78,6 +78,7 @@ let package = Package(
         .testTarget(name: "AOPWireTests", dependencies: ["AOPWire", "AOPTestSupport"], swiftSettings: strict),
         .testTarget(name: "AOPIOTests", dependencies: ["AOPIO"], swiftSettings: strict),
         .testTarget(name: "AOPStorageTests", dependencies: ["AOPStorage", "AOPIO"], swiftSettings: strict),
+        .testTarget(name: "AOPServerTests", dependencies: ["AOPServer"], swiftSettings: strict),
         .testTarget(
             name: "AOPBrokerTests",
             dependencies: ["AOPBroker", "AOPWire", "AOPTestSupport"],

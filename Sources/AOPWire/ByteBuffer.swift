@@ -4,9 +4,10 @@
 /// the reader index unchanged when too few bytes are readable, so decoders never consume a partial value.
 public struct ByteBuffer: Sendable, Hashable {
     /// The bytes written so far; readable bytes are `storage[readerIndex...]`.
-    public private(set) var storage: [UInt8]
+    /// (Settable inside AOPWire so the codec extensions can append without per-byte calls.)
+    public internal(set) var storage: [UInt8]
     /// Index of the next byte to read.
-    public private(set) var readerIndex: Int
+    public internal(set) var readerIndex: Int
 
     public init() {
         self.storage = []
@@ -62,11 +63,9 @@ public struct ByteBuffer: Sendable, Hashable {
     public func getInteger<T: FixedWidthInteger>(at index: Int, as: T.Type = T.self) -> T? {
         let size = MemoryLayout<T>.size
         guard index >= 0, index + size <= self.storage.count else { return nil }
-        var value: T = 0
-        for i in 0..<size {
-            value = (value << 8) | T(truncatingIfNeeded: self.storage[index + i])
+        return self.storage.withUnsafeBytes { raw in
+            T(bigEndian: raw.loadUnaligned(fromByteOffset: index, as: T.self))
         }
-        return value
     }
 
     public mutating func readInteger<T: FixedWidthInteger>(as: T.Type = T.self) -> T? {
@@ -106,23 +105,16 @@ public struct ByteBuffer: Sendable, Hashable {
 
     @discardableResult
     public mutating func writeInteger<T: FixedWidthInteger>(_ value: T, as: T.Type = T.self) -> Int {
-        let size = MemoryLayout<T>.size
-        var shift = (size - 1) * 8
-        for _ in 0..<size {
-            self.storage.append(UInt8(truncatingIfNeeded: value >> shift))
-            shift -= 8
-        }
-        return size
+        withUnsafeBytes(of: value.bigEndian) { self.storage.append(contentsOf: $0) }
+        return MemoryLayout<T>.size
     }
 
     /// Overwrites an integer at an absolute index that has already been written (for length prefixes).
     public mutating func setInteger<T: FixedWidthInteger>(_ value: T, at index: Int) {
         let size = MemoryLayout<T>.size
         precondition(index >= 0 && index + size <= self.storage.count, "setInteger out of range")
-        var shift = (size - 1) * 8
-        for i in 0..<size {
-            self.storage[index + i] = UInt8(truncatingIfNeeded: value >> shift)
-            shift -= 8
+        self.storage.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: value.bigEndian, toByteOffset: index, as: T.self)
         }
     }
 

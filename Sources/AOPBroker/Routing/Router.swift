@@ -37,4 +37,23 @@ public protocol Router: Sendable {
     /// Every binding, for listing and persistence.
     var bindings: [Binding] { get }
     var isEmpty: Bool { get }
+    /// Rejects a binding this exchange type cannot take (RabbitMQ's `validate_binding`), with the
+    /// error the bind must fail with. Call before `bind`. Default: every binding is valid.
+    func validate(_ binding: Binding) throws(AMQPError)
+}
+
+extension Router {
+    public func validate(_ binding: Binding) throws(AMQPError) {}
+
+    /// Routes a message published with several routing keys (the routing key plus the `CC` and `BCC`
+    /// header routes): the union of the destinations of each key, each destination once.
+    public func route(routingKeys: some Sequence<String>, headers: FieldTable?) -> Set<Destination> {
+        var result: Set<Destination> = []
+        var first = true
+        for key in routingKeys {
+            let some = self.route(routingKey: key, headers: headers)
+            if first { result = some; first = false } else { result.formUnion(some) }
+        }
+        return result
+    }
 }

@@ -1,0 +1,134 @@
+public import AOPIO
+public import AOPStorage
+public import AOPWire
+public import Logging
+import Synchronization
+
+/// The broker: configuration, users, vhosts and live connections. `aop-server` and embedders create one,
+/// `start()` it, hand it accepted sockets with `serve(_:)` and finally `shutdown(reason:)`.
+public final class Broker: Sendable {
+    public let configuration: BrokerConfiguration
+    public let storage: any StorageEngine
+    public let virtualHosts: [String: VirtualHost]
+    public let alarms = Alarms()
+    let authenticator: Authenticator
+    let logger: Logger
+    let serverProperties: FieldTable
+
+    struct Registry {
+        var nextID: UInt64 = 1
+        var connections: [UInt64: AMQPConnection] = [:]
+        var accepting = true
+    }
+    let registry = Mutex(Registry())
+
+    public static let version = "0.1.0"
+
+    public init(configuration: BrokerConfiguration, storage: any StorageEngine, logger: Logger) {
+        self.configuration = configuration
+        self.storage = storage
+        self.logger = logger
+        self.authenticator = Authenticator(configuration: configuration)
+        var vhosts: [String: VirtualHost] = [:]
+        for name in configuration.virtualHosts {
+            var vlogger = logger
+            vlogger[metadataKey: "vhost"] = "\(name)"
+            vhosts[name] = VirtualHost(name: name, storage: storage, logger: vlogger)
+        }
+        self.virtualHosts = vhosts
+        self.serverProperties = Self.makeServerProperties(clusterName: configuration.clusterName)
+    }
+
+    /// Capabilities advertised in connection.start: only what is implemented.
+    static func makeServerProperties(clusterName: String) -> FieldTable {
+        let capabilities: FieldTable = [
+            "publisher_confirms": true,
+            "exchange_exchange_bindings": true,
+            "basic.nack": true,
+            "consumer_cancel_notify": true,
+            "connection.blocked": true,
+            "consumer_priorities": true,
+            "authentication_failure_close": true,
+            "per_consumer_qos": true,
+        ]
+        return [
+            "product": "aop",
+            "version": .string(Self.version),
+            "platform": "Swift",
+            "cluster_name": .string(clusterName),
+            "copyright": "aop contributors",
+            "information": "AMQP 0-9-1 on a Pulsar-style log",
+            "capabilities": .table(capabilities),
+        ]
+    }
+
+    /// Loads every vhost's durable definitions.
+    public func start() async throws(AMQPError) {
+        for vhost in self.virtualHosts.values {
+            try await vhost.start()
+        }
+    }
+
+    /// Serves one accepted socket until the connection ends. Call from any context; the connection's
+    /// actor runs on the socket's ring loop.
+    public func serve(_ socket: TCPConnection) async {
+        let connection: AMQPConnection? = self.registry.withLock { r in
+            guard r.accepting else { return nil }
+            let id = r.nextID
+            r.nextID += 1
+            let c = AMQPConnection(id: id, socket: socket, broker: self, logger: self.logger)
+            r.connections[id] = c
+            return c
+        }
+        guard let connection else {
+            socket.close()
+            return
+        }
+        await connection.run()
+    }
+
+    func unregister(_ id: UInt64) {
+        _ = self.registry.withLock { $0.connections.removeValue(forKey: id) }
+    }
+
+    public var connectionCount: Int { self.registry.withLock { $0.connections.count } }
+
+    /// Stops accepting and closes every connection with connection.close 320 CONNECTION_FORCED.
+    public func shutdown(reason: String = "shutdown") async {
+        let connections = self.registry.withLock { r in
+            r.accepting = false
+            return Array(r.connections.values)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for c in connections {
+                group.addTask { await c.close(reason: "broker forced connection closure with reason '\(reason)'") }
+            }
+        }
+    }
+
+    /// Sets or clears a resource alarm; publishers get connection.blocked / unblocked.
+    public func setAlarm(_ name: String, active: Bool) async {
+        let changed = self.alarms.set(name, active: active)
+        guard changed else { return }
+        let connections = self.registry.withLock { Array($0.connections.values) }
+        let blocked = self.alarms.isBlocked
+        for c in connections { await c.notifyBlocked(blocked) }
+    }
+}
+
+/// Active resource alarms (memory, disk). While any is on, publishing connections are blocked.
+public final class Alarms: Sendable {
+    let active = Mutex<Set<String>>([])
+
+    /// Returns true when the blocked state changed.
+    func set(_ name: String, active: Bool) -> Bool {
+        self.active.withLock { s in
+            let before = !s.isEmpty
+            if active { s.insert(name) } else { s.remove(name) }
+            return before != !s.isEmpty
+        }
+    }
+
+    public var isBlocked: Bool { self.active.withLock { !$0.isEmpty } }
+    public var reason: String { self.active.withLock { $0.sorted().joined(separator: ", ") } }
+}

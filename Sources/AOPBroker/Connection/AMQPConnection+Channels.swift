@@ -1,0 +1,157 @@
+import Logging
+import AOPWire
+
+extension AMQPConnection {
+    func handleChannelFrame(channel id: UInt16, _ frame: Frame) async {
+        guard var channel = self.channels[id] else {
+            // Only channel.open may address a channel that is not open.
+            guard case .method(_, .channelOpen) = frame else {
+                self.hardError(.init(.channelError, "expected 'channel.open' on channel \(id)"))
+                return
+            }
+            self.openChannel(id)
+            return
+        }
+        if case .closing = channel.state {
+            // After our channel.close only close-ok (or a crossing close) counts (spec 2.2.4).
+            switch frame {
+            case .method(_, .channelCloseOk):
+                self.channels[id] = nil
+            case .method(_, .channelClose):
+                self.send { $0.writeMethodFrame(channel: id, .channelCloseOk(ChannelCloseOk())) }
+                self.channels[id] = nil
+            default:
+                break
+            }
+            return
+        }
+        let output: CommandAssembler.Output
+        do {
+            output = try channel.assembler.process(frame)
+            self.channels[id] = channel
+        } catch {
+            self.channels[id] = channel
+            self.protocolError(error, channel: id)
+            return
+        }
+        switch output {
+        case .needMore:
+            return
+        case .content(.basicPublish(let publish), let header, let body):
+            self.receivePublish(channel: id, publish, header.properties, body)
+        case .content(let method, _, _):
+            self.hardError(.init(.commandInvalid, "\(method.name) may not be sent by a client",
+                                 classID: method.classID, methodID: method.methodID))
+        case .method(let method):
+            await self.flushPending(channel: id)
+            guard self.channels[id] != nil, !self.closed else { return }
+            do {
+                try await self.handleChannelMethod(channel: id, method)
+            } catch {
+                self.protocolError(error.failing(classID: method.classID, methodID: method.methodID), channel: id)
+            }
+        }
+    }
+
+    /// Routes an error to channel.close (soft) or connection.close (hard).
+    func protocolError(_ error: AMQPError, channel id: UInt16) {
+        if error.code.closesConnection {
+            self.hardError(error)
+        } else {
+            Task { await self.closeChannel(id, error) }
+        }
+    }
+
+    func openChannel(_ id: UInt16) {
+        let max = self.tuning.channelMax == 0 ? UInt16.max : self.tuning.channelMax
+        guard id <= max else {
+            self.hardError(.init(.notAllowed, "channel number \(id) exceeds the negotiated channel_max (\(max))",
+                                 classID: 20, methodID: 10))
+            return
+        }
+        let sink = ChannelSink(channelID: id, inbox: self.inbox)
+        self.channels[id] = Channel(id: id, maxBodySize: self.broker.configuration.maxMessageSize, sink: sink)
+        self.send { $0.writeMethodFrame(channel: id, .channelOpenOk(ChannelOpenOk())) }
+    }
+
+    /// Server-initiated channel.close after a soft error: release the channel's resources, then wait for close-ok.
+    func closeChannel(_ id: UInt16, _ error: AMQPError) async {
+        guard let channel = self.channels[id], case .open = channel.state else { return }
+        self.logger.info("channel \(id) error: \(error)")
+        self.channels[id]?.state = .closing
+        self.send {
+            $0.writeMethodFrame(channel: id, .channelClose(ChannelClose(
+                replyCode: error.code.replyCode, replyText: Self.truncated(error.replyText),
+                classID: error.classID, methodID: error.methodID
+            )))
+        }
+        self.flush()
+        await self.releaseResources(of: id)
+    }
+
+    /// Cancels the channel's consumers and requeues its unacked deliveries (channel close, connection loss).
+    func releaseResources(of id: UInt16) async {
+        guard var channel = self.channels[id] else { return }
+        let consumers = Array(channel.consumers.values)
+        channel.consumers.removeAll()
+        let unacked = channel.takeAllUnacked()
+        let held = channel.heldDeliveries
+        channel.heldDeliveries.removeAll()
+        channel.pendingPublishes.removeAll()
+        channel.txPublishes.removeAll()
+        channel.txSettlements.removeAll()
+        self.channels[id] = channel
+        for consumer in consumers {
+            await consumer.queue.cancel(consumerTag: consumer.tag)
+        }
+        await self.settle(unacked.map { $0.1 }, .requeue)
+        await self.requeue(held)
+    }
+
+    /// Drops a channel entirely (connection teardown).
+    func releaseChannel(_ id: UInt16) async {
+        await self.releaseResources(of: id)
+        self.channels[id] = nil
+    }
+
+    func handleChannelMethod(channel id: UInt16, _ method: AMQPMethod) async throws(AMQPError) {
+        switch method {
+        case .channelOpen:
+            throw AMQPError(.channelError, "second 'channel.open' seen")
+        case .channelClose:
+            await self.releaseResources(of: id)
+            self.channels[id] = nil
+            self.send { $0.writeMethodFrame(channel: id, .channelCloseOk(ChannelCloseOk())) }
+        case .channelCloseOk:
+            break  // close-ok for a close we did not send: ignore, as RabbitMQ does
+        case .channelFlow(let flow):
+            self.channels[id]?.flowActive = flow.active
+            self.send { $0.writeMethodFrame(channel: id, .channelFlowOk(ChannelFlowOk(active: flow.active))) }
+            if flow.active { await self.releaseHeld(channel: id) }
+        case .channelFlowOk:
+            break
+        case .accessRequest:
+            self.send { $0.writeMethodFrame(channel: id, .accessRequestOk(AccessRequestOk(reserved1: 1))) }
+        case .exchangeDeclare, .exchangeDelete, .exchangeBind, .exchangeUnbind:
+            try await self.handleExchangeMethod(channel: id, method)
+        case .queueDeclare, .queueBind, .queueUnbind, .queuePurge, .queueDelete:
+            try await self.handleQueueMethod(channel: id, method)
+        case .basicQos, .basicConsume, .basicCancel, .basicGet, .basicAck, .basicReject, .basicNack,
+             .basicRecover, .basicRecoverAsync:
+            try await self.handleBasicMethod(channel: id, method)
+        case .confirmSelect(let select):
+            guard let channel = self.channels[id] else { return }
+            if channel.txMode {
+                throw AMQPError(.preconditionFailed, "cannot switch from tx to confirm mode")
+            }
+            self.channels[id]?.confirmMode = true
+            if !select.nowait {
+                self.send { $0.writeMethodFrame(channel: id, .confirmSelectOk(ConfirmSelectOk())) }
+            }
+        case .txSelect, .txCommit, .txRollback:
+            try await self.handleTxMethod(channel: id, method)
+        default:
+            throw AMQPError(.commandInvalid, "\(method.name) may not be sent by a client")
+        }
+    }
+}

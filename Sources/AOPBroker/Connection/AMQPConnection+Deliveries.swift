@@ -1,0 +1,109 @@
+import Logging
+import AOPWire
+
+extension AMQPConnection {
+    /// Writes deliveries parked by queues (in batches), and handles server-side consumer cancellation.
+    func drainInbox() async {
+        guard !self.draining else { return }
+        self.draining = true
+        defer { self.draining = false }
+        while true {
+            let items = self.inbox.take()
+            if items.isEmpty { return }
+            var toRequeue: [Delivery] = []
+            for item in items {
+                switch item {
+                case .deliveries(let id, let batch):
+                    for delivery in batch {
+                        if !self.write(delivery, channel: id) { toRequeue.append(delivery) }
+                    }
+                case .cancelled(let id, let tag):
+                    self.serverCancelled(channel: id, tag: tag)
+                }
+            }
+            self.flush()
+            await self.requeue(toRequeue)
+            if self.closed { return }
+            // Backpressure: a client that does not read makes us stop here; the deliveries' credit (noAck
+            // window or prefetch) then stops the queues.
+            if self.socket.pendingOutboundBytes > self.broker.configuration.outboundHighWatermark {
+                await self.socket.waitUntilWritable(threshold: self.broker.configuration.outboundHighWatermark / 2)
+            }
+            await self.releaseNoAckCredit()
+        }
+    }
+
+    /// Writes one delivery; false when it must go back to its queue (channel or consumer gone).
+    /// Deliveries held by flow control or an unannounced consumer stay with the channel.
+    func write(_ delivery: Delivery, channel id: UInt16) -> Bool {
+        guard var channel = self.channels[id], case .open = channel.state,
+              let consumer = channel.consumers[delivery.consumerTag]
+        else { return false }
+        if !consumer.ready || !channel.flowActive {
+            channel.heldDeliveries.append(delivery)
+            self.channels[id] = channel
+            return true
+        }
+        let tag = channel.takeDeliveryTag()
+        if consumer.noAck {
+            self.noAckWritten[ObjectIdentifier(consumer.credit), default: (consumer.credit, 0)].1 += 1
+        } else {
+            channel.recordUnacked(tag: tag, .init(queue: delivery.queue, deliveryID: delivery.deliveryID, credit: consumer.credit))
+        }
+        self.channels[id] = channel
+        let frameMax = self.tuning.frameMax
+        let m = delivery.message
+        self.send {
+            $0.writeBasicDeliver(channel: id, consumerTag: delivery.consumerTag, deliveryTag: tag,
+                                 redelivered: delivery.redelivered, exchange: m.exchange, routingKey: m.routingKey,
+                                 properties: m.properties, body: m.body, frameMax: frameMax)
+        }
+        return true
+    }
+
+    /// Returns the credit of no-ack deliveries once they are written to the socket.
+    func releaseNoAckCredit() async {
+        guard !self.noAckWritten.isEmpty else { return }
+        let written = self.noAckWritten
+        self.noAckWritten.removeAll()
+        for (_, (gate, count)) in written { gate.release(count) }
+        var queues: [ObjectIdentifier: MessageQueue] = [:]
+        for channel in self.channels.values {
+            for consumer in channel.consumers.values where consumer.noAck {
+                queues[ObjectIdentifier(consumer.queue)] = consumer.queue
+            }
+        }
+        for queue in queues.values { await queue.creditAvailable() }
+    }
+
+    /// Writes deliveries held while flow was off or the consumer was not announced yet.
+    func releaseHeld(channel id: UInt16) async {
+        guard var channel = self.channels[id], !channel.heldDeliveries.isEmpty else { return }
+        let held = channel.heldDeliveries
+        channel.heldDeliveries.removeAll()
+        self.channels[id] = channel
+        var toRequeue: [Delivery] = []
+        for d in held where !self.write(d, channel: id) { toRequeue.append(d) }
+        self.flush()
+        await self.requeue(toRequeue)
+        await self.releaseNoAckCredit()
+    }
+
+    /// Sends deliveries back to their queues (consumer gone before they were written).
+    func requeue(_ deliveries: [Delivery]) async {
+        guard !deliveries.isEmpty else { return }
+        var byQueue: [ObjectIdentifier: (MessageQueue, [UInt64])] = [:]
+        for d in deliveries {
+            byQueue[ObjectIdentifier(d.queue), default: (d.queue, [])].1.append(d.deliveryID)
+        }
+        for (_, (queue, ids)) in byQueue { await queue.settle(ids, .requeue) }
+    }
+
+    /// The queue cancelled a consumer (queue deleted): basic.cancel to clients that support it.
+    func serverCancelled(channel id: UInt16, tag: String) {
+        guard self.channels[id]?.consumers.removeValue(forKey: tag) != nil else { return }
+        if self.clientCapabilities["consumer_cancel_notify"]?.boolValue == true {
+            self.send { $0.writeMethodFrame(channel: id, .basicCancel(BasicCancel(consumerTag: tag, noWait: true))) }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Logging
+import AOPWire
+
+extension AMQPConnection {
+    /// A complete basic.publish: queued on its channel and handed to the broker in a batch at the end of
+    /// the current read (or earlier, before another method on the same channel).
+    func receivePublish(channel id: UInt16, _ publish: BasicPublish, _ properties: BasicProperties, _ body: [UInt8]) {
+        guard var channel = self.channels[id] else { return }
+        if publish.immediate {
+            // RabbitMQ removed support for the immediate flag in 3.0.
+            self.hardError(.init(.notImplemented, "immediate=true", classID: 60, methodID: 40))
+            return
+        }
+        var sequence: UInt64?
+        if channel.confirmMode {
+            sequence = channel.nextPublishSequence
+            channel.nextPublishSequence += 1
+        }
+        let message = Message(exchange: publish.exchange, routingKey: publish.routingKey,
+                              properties: properties, body: body)
+        let pending = Channel.PendingPublish(
+            request: PublishRequest(message: message, mandatory: publish.mandatory), sequence: sequence
+        )
+        if channel.txMode {
+            channel.txPublishes.append(pending)
+        } else {
+            channel.pendingPublishes.append(pending)
+        }
+        self.channels[id] = channel
+    }
+
+    /// Hands every channel's pending publishes to the broker.
+    func flushAllPending() async {
+        for id in self.channels.keys.sorted() where !(self.channels[id]?.pendingPublishes.isEmpty ?? true) {
+            await self.flushPending(channel: id)
+        }
+    }
+
+    /// Publishes the channel's pending messages in runs of consecutive publishes to one exchange (one broker
+    /// call per run keeps per-channel order), then sends returns and confirms.
+    func flushPending(channel id: UInt16) async {
+        guard let pending = self.channels[id]?.pendingPublishes, !pending.isEmpty else { return }
+        self.channels[id]?.pendingPublishes.removeAll()
+        await self.publish(channel: id, pending)
+    }
+
+    func publish(channel id: UInt16, _ pending: [Channel.PendingPublish]) async {
+        guard let vhost = self.virtualHost else { return }
+        var start = 0
+        while start < pending.count {
+            let exchange = pending[start].request.message.exchange
+            var end = start + 1
+            while end < pending.count && pending[end].request.message.exchange == exchange { end += 1 }
+            let run = Array(pending[start..<end])
+            start = end
+            let outcomes: [PublishOutcome]
+            do {
+                outcomes = try await vhost.publish(exchange: exchange, run.map(\.request))
+            } catch {
+                // Unknown or internal exchange: the channel closes; later publishes on it are dropped.
+                self.protocolError(error.failing(classID: 60, methodID: 40), channel: id)
+                return
+            }
+            guard self.channels[id] != nil, !self.closed else { return }
+            self.reportOutcomes(channel: id, run, outcomes)
+            self.flush()
+        }
+    }
+
+    /// basic.return for unroutable mandatory publishes (always before the confirm), then basic.ack runs
+    /// coalesced with `multiple` and basic.nack for rejected messages.
+    func reportOutcomes(channel id: UInt16, _ run: [Channel.PendingPublish], _ outcomes: [PublishOutcome]) {
+        let frameMax = self.tuning.frameMax
+        var ackUpTo: UInt64?
+        var ackCount = 0
+        func flushAcks(_ conn: isolated AMQPConnection) {
+            guard let upTo = ackUpTo else { return }
+            let multiple = ackCount > 1
+            conn.send { $0.writeMethodFrame(channel: id, .basicAck(BasicAck(deliveryTag: upTo, multiple: multiple))) }
+            ackUpTo = nil
+            ackCount = 0
+        }
+        for (pending, outcome) in zip(run, outcomes) {
+            if outcome == .unroutable && pending.request.mandatory {
+                let m = pending.request.message
+                self.send {
+                    $0.writeMethodFrame(channel: id, .basicReturn(BasicReturn(
+                        replyCode: AMQPError.Code.noRoute.replyCode, replyText: "NO_ROUTE",
+                        exchange: m.exchange, routingKey: m.routingKey
+                    )))
+                    $0.writeContent(channel: id, properties: m.properties, body: m.body, frameMax: frameMax)
+                }
+            }
+            guard let sequence = pending.sequence else { continue }
+            if outcome == .rejected {
+                flushAcks(self)
+                self.send { $0.writeMethodFrame(channel: id, .basicNack(BasicNack(deliveryTag: sequence, multiple: false, requeue: false))) }
+            } else {
+                ackUpTo = sequence
+                ackCount += 1
+            }
+        }
+        flushAcks(self)
+    }
+
+    func handleTxMethod(channel id: UInt16, _ method: AMQPMethod) async throws(AMQPError) {
+        guard let channel = self.channels[id] else { return }
+        switch method {
+        case .txSelect:
+            if channel.confirmMode {
+                throw AMQPError(.preconditionFailed, "cannot switch from confirm to tx mode")
+            }
+            self.channels[id]?.txMode = true
+            self.send { $0.writeMethodFrame(channel: id, .txSelectOk(TxSelectOk())) }
+        case .txCommit:
+            guard channel.txMode else { throw AMQPError(.preconditionFailed, "channel is not transactional") }
+            let publishes = channel.txPublishes
+            let settlements = channel.txSettlements
+            self.channels[id]?.txPublishes.removeAll()
+            self.channels[id]?.txSettlements.removeAll()
+            await self.publish(channel: id, publishes)
+            for s in settlements {
+                guard var ch = self.channels[id] else { return }
+                var taken: [Channel.Unacked] = []
+                for tag in s.tags {
+                    if let t = ch.takeUnacked(tag: tag, multiple: false) { taken.append(contentsOf: t.map(\.1)) }
+                }
+                self.channels[id] = ch
+                await self.settle(taken, s.settlement)
+            }
+            if !settlements.isEmpty { await self.wakeQueues(channel: id) }
+            guard self.channels[id] != nil else { return }
+            self.send { $0.writeMethodFrame(channel: id, .txCommitOk(TxCommitOk())) }
+        case .txRollback:
+            guard channel.txMode else { throw AMQPError(.preconditionFailed, "channel is not transactional") }
+            self.channels[id]?.txPublishes.removeAll()
+            self.channels[id]?.txSettlements.removeAll()
+            self.send { $0.writeMethodFrame(channel: id, .txRollbackOk(TxRollbackOk())) }
+        default:
+            preconditionFailure("not a tx method")
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import AOPIO
+import AOPWire
+import Logging
+
+/// One client connection: reads frames from its socket, runs the connection state machine, owns its
+/// channels, and writes replies and deliveries. Pinned to the socket's ring loop, so socket calls are
+/// plain synchronous calls and only hops to vhosts and queues suspend.
+actor AMQPConnection {
+    nonisolated let unownedExecutor: UnownedSerialExecutor
+    nonisolated let id: UInt64
+    let socket: TCPConnection
+    let broker: Broker
+    var logger: Logger
+
+    var machine: ConnectionStateMachine
+    var decoder: FrameDecoder
+    var inbound = ByteBuffer(capacity: 64 * 1024)
+    var out = ByteBuffer(capacity: 64 * 1024)
+    var headerChecked = false
+
+    var tuning: Tuning
+    var virtualHost: VirtualHost?
+    var clientCapabilities: FieldTable = [:]
+    var channels: [UInt16: Channel] = [:]
+    let inbox = DeliveryInbox()
+    var draining = false
+
+    /// Monotonic ticks of the last byte received and sent, for heartbeats.
+    var lastReceive: ContinuousClock.Instant
+    var lastSend: ContinuousClock.Instant
+    var closed = false
+    var blockedNotified = false
+    /// No-ack deliveries written since the last credit release, per consumer gate.
+    var noAckWritten: [ObjectIdentifier: (CreditGate, Int)] = [:]
+
+    init(id: UInt64, socket: TCPConnection, broker: Broker, logger: Logger) {
+        self.id = id
+        self.socket = socket
+        self.unownedExecutor = socket.loop.asUnownedSerialExecutor()
+        self.broker = broker
+        var logger = logger
+        logger[metadataKey: "connection"] = "\(socket.remoteAddress)"
+        self.logger = logger
+        let config = broker.configuration
+        self.tuning = Tuning(channelMax: config.channelMax, frameMax: config.frameMax, heartbeat: config.heartbeat)
+        self.machine = ConnectionStateMachine(configuration: .init(
+            serverProperties: broker.serverProperties,
+            tuning: self.tuning
+        ))
+        // Until tune-ok, frames are limited to the spec's minimum (plus room for start-ok with big tables).
+        self.decoder = FrameDecoder(maxFrameSize: max(Tuning.minimumFrameMax, config.frameMax))
+        let now = ContinuousClock.now
+        self.lastReceive = now
+        self.lastSend = now
+    }
+
+    /// Serves the connection until it closes.
+    func run() async {
+        self.inbox.setWake { [weak self] in
+            guard let self else { return }
+            Task { await self.drainInbox() }
+        }
+        let timers = Task { await self.runTimers() }
+        defer { timers.cancel() }
+
+        while !self.closed {
+            let chunk: [UInt8]?
+            do {
+                chunk = try await self.socket.receive()
+            } catch {
+                self.logger.debug("receive failed: \(error)")
+                break
+            }
+            guard let chunk else { break }  // EOF
+            self.lastReceive = .now
+            self.inbound.writeBytes(chunk)
+            await self.processInbound()
+            self.flush()
+        }
+        await self.teardown()
+    }
+
+    /// Decodes and handles every complete frame in the inbound buffer.
+    func processInbound() async {
+        if !self.headerChecked {
+            let check = ProtocolHeader.check(self.inbound.storage[self.inbound.readerIndex...])
+            if case .needMore = check { return }
+            self.headerChecked = true
+            if case .ok = check { self.inbound.moveReaderIndex(forwardBy: 8) }
+            self.execute(self.machine.protocolHeaderReceived(check))
+            if self.closed { return }
+        }
+        while !self.closed && !self.machine.isClosingOrClosed {
+            let frame: Frame?
+            do {
+                frame = try self.decoder.next(from: &self.inbound)
+            } catch {
+                self.hardError(error)
+                break
+            }
+            guard let frame else { break }
+            await self.handle(frame)
+        }
+        if !self.closed && self.machine.isClosingOrClosed {
+            // Closing: discard everything but connection.close/close-ok (spec 2.2.4).
+            while let frame = try? self.decoder.next(from: &self.inbound) {
+                if case .method(0, let method) = frame {
+                    self.execute(self.machine.methodReceived(method))
+                }
+                if self.closed { break }
+            }
+        }
+        await self.flushAllPending()
+        self.inbound.discardReadBytes()
+    }
+
+    func handle(_ frame: Frame) async {
+        switch frame {
+        case .heartbeat:
+            return
+        case .method(0, let method):
+            await self.handleConnectionMethod(method)
+        case .header(0, _), .body(0, _):
+            self.hardError(.init(.unexpectedFrame, "content frame on channel 0"))
+        case .method(let channel, _), .header(let channel, _), .body(let channel, _):
+            guard self.machine.isOpen else {
+                self.hardError(.init(.commandInvalid, "channel frame before connection.open"))
+                return
+            }
+            await self.handleChannelFrame(channel: channel, frame)
+        }
+    }
+
+    // MARK: output
+
+    func send(_ write: (inout ByteBuffer) -> Void) {
+        write(&self.out)
+    }
+
+    /// Hands buffered output to the socket (which coalesces everything written in one loop turn).
+    func flush() {
+        guard self.out.readableBytes > 0, !self.closed else {
+            self.out.clear()
+            return
+        }
+        self.out.withUnsafeReadableBytes { self.socket.write($0) }
+        self.out.clear()
+        self.lastSend = .now
+    }
+
+    // MARK: errors and close
+
+    /// A connection-level error: connection.close with its code, then wait for close-ok.
+    func hardError(_ error: AMQPError) {
+        self.logger.info("closing connection: \(error)")
+        var error = error
+        if !error.code.closesConnection {
+            error = AMQPError(AMQPError.Code(replyCode: error.code.replyCode, closesConnection: true, name: error.code.name),
+                              error.message, classID: error.classID, methodID: error.methodID)
+        }
+        self.execute(self.machine.errorOccurred(error))
+    }
+
+    /// Server-initiated close (shutdown): connection.close 320, then wait briefly for close-ok.
+    func close(reason: String) async {
+        guard !self.closed else { return }
+        self.execute(self.machine.closeRequested(reason: reason))
+        self.flush()
+        // Give the client a moment to answer close-ok; then close regardless.
+        for _ in 0..<20 where !self.closed {
+            try? await self.socket.loop.sleep(for: .milliseconds(50))
+        }
+        if !self.closed { self.closeSocket() }
+    }
+
+    func closeSocket() {
+        guard !self.closed else { return }
+        self.flush()
+        self.closed = true
+        self.machine.socketClosed()
+        Task { await self.socket.flushAndClose() }
+    }
+
+    /// Releases everything the connection held: consumers, unacked deliveries (requeued), exclusive queues.
+    func teardown() async {
+        self.closed = true
+        self.machine.socketClosed()
+        self.inbox.dropWake()
+        let ids = Array(self.channels.keys)
+        for id in ids {
+            await self.releaseChannel(id)
+        }
+        _ = self.inbox.take()
+        if let vhost = self.virtualHost {
+            await vhost.connectionClosed(connectionID: self.id)
+        }
+        self.socket.close()
+        self.broker.unregister(self.id)
+        self.logger.debug("connection closed")
+    }
+}
+
+extension ConnectionStateMachine {
+    var isClosingOrClosed: Bool { self.isClosing }
+}

@@ -1,0 +1,16 @@
+public import AOPBroker
+public import Logging
+
+/// Everything `aop-server` runs with: where to listen, where data lives, and the broker's settings.
+/// Built from defaults, then the config file, then command-line flags (each overriding the previous).
+public struct ServerConfiguration: Sendable {
+    public var bind: String = "127.0.0.1"
+    public var port: UInt16 = 5672
+    public var dataDirectory: String = "./data"
+    public var logLevel: Logger.Level = .info
+    /// io_uring rings (one thread each) serving connections.
+    public var ioThreads: Int = 1
+    public var broker = BrokerConfiguration()
+
+    public init() {}
+}

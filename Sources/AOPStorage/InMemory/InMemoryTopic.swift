@@ -1,0 +1,138 @@
+import Synchronization
+
+/// A topic held in memory (Pulsar's non-persistent topic; also the test double for the broker).
+/// Appends return immediately; everything is lost on restart. Thread-safe through a mutex, so calls
+/// do not hop to an actor.
+public final class InMemoryTopic: Topic {
+    public let name: String
+    public let kind: TopicKind
+
+    private struct State {
+        /// Payloads from `entries[head]` (position `firstPosition`) to the end.
+        var entries: [[UInt8]] = []
+        var head = 0
+        var firstPosition: UInt64 = 0
+        var cursors: [String: InMemoryCursor] = [:]
+        var closed = false
+
+        var nextPosition: UInt64 { self.firstPosition + UInt64(self.entries.count - self.head) }
+    }
+
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - name: the topic name.
+    ///   - kind: reported by `kind`; an in-memory topic never survives a restart whatever the kind.
+    public init(name: String, kind: TopicKind = .nonPersistent) {
+        self.name = name
+        self.kind = kind
+    }
+
+    /// Number of entries currently held (not trimmed).
+    public var entryCount: Int {
+        self.state.withLock { $0.entries.count - $0.head }
+    }
+
+    /// The lowest position still held.
+    public var startPosition: Position {
+        self.state.withLock { Position($0.firstPosition) }
+    }
+
+    public func append(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position] {
+        try self.state.withLock { (state) throws(StorageError) -> [Position] in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            let first = state.nextPosition
+            state.entries.append(contentsOf: payloads)
+            return (0..<UInt64(payloads.count)).map { Position(first + $0) }
+        }
+    }
+
+    public func read(from: Position, limit: Int) async throws(StorageError) -> [TopicEntry] {
+        try self.state.withLock { (state) throws(StorageError) -> [TopicEntry] in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            guard limit > 0 else { return [] }
+            let start = max(from.raw, state.firstPosition)
+            guard start < state.nextPosition else { return [] }
+            let end = min(state.nextPosition, start + UInt64(limit))
+            var result: [TopicEntry] = []
+            result.reserveCapacity(Int(end - start))
+            for raw in start..<end {
+                let index = state.head + Int(raw - state.firstPosition)
+                result.append(TopicEntry(position: Position(raw), payload: state.entries[index]))
+            }
+            return result
+        }
+    }
+
+    public func read(positions: [Position]) async throws(StorageError) -> [TopicEntry] {
+        try self.state.withLock { (state) throws(StorageError) -> [TopicEntry] in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            var result: [TopicEntry] = []
+            result.reserveCapacity(positions.count)
+            for position in positions where position.raw >= state.firstPosition && position.raw < state.nextPosition {
+                let index = state.head + Int(position.raw - state.firstPosition)
+                result.append(TopicEntry(position: position, payload: state.entries[index]))
+            }
+            return result
+        }
+    }
+
+    public func endPosition() async -> Position {
+        self.state.withLock { Position($0.nextPosition) }
+    }
+
+    /// Drops every entry below `position` and below every cursor's mark-delete position.
+    public func trim(before position: Position) async throws(StorageError) {
+        let cursors = try self.state.withLock { (state) throws(StorageError) -> [InMemoryCursor] in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            return Array(state.cursors.values)
+        }
+        var limit = position
+        for cursor in cursors {
+            limit = min(limit, await cursor.markDeletePosition)
+        }
+        self.state.withLock { state in
+            let end = min(limit.raw, state.nextPosition)
+            guard end > state.firstPosition else { return }
+            let drop = Int(end - state.firstPosition)
+            // Release the payloads now; compact the array when the dropped prefix is large.
+            for i in state.head..<(state.head + drop) { state.entries[i] = [] }
+            state.head += drop
+            state.firstPosition = end
+            if state.head > 1024, state.head * 2 > state.entries.count {
+                state.entries.removeFirst(state.head)
+                state.head = 0
+            }
+        }
+    }
+
+    /// Opens (creating if needed) a cursor; a new cursor starts at the beginning of the topic (position 0).
+    public func cursor(named name: String) async throws(StorageError) -> any Cursor {
+        try self.state.withLock { (state) throws(StorageError) -> InMemoryCursor in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            if let cursor = state.cursors[name] { return cursor }
+            let cursor = InMemoryCursor(name: name)
+            state.cursors[name] = cursor
+            return cursor
+        }
+    }
+
+    public func deleteCursor(named name: String) async throws(StorageError) {
+        try self.state.withLock { (state) throws(StorageError) in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            guard state.cursors.removeValue(forKey: name) != nil else {
+                throw StorageError(.notFound, "cursor '\(name)' on topic '\(self.name)' not found")
+            }
+        }
+    }
+
+    /// Closes the topic: later calls throw `.closed` and the entries are released.
+    public func close() {
+        self.state.withLock { state in
+            state.closed = true
+            state.entries = []
+            state.head = 0
+            state.cursors = [:]
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import AOPBroker
+import AOPIO
+import AOPServer
+import AOPStorage
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct AOPServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aop-server",
+        abstract: "An AMQP 0-9-1 broker (RabbitMQ dialect) storing messages in Pulsar-style logs.",
+        version: Broker.version
+    )
+
+    @Option(name: .long, help: "Address to listen on.")
+    var bind: String?
+
+    @Option(name: .long, help: "TCP port to listen on (0 picks a free port). Default 5672.")
+    var port: UInt16?
+
+    @Option(name: .long, help: "Directory for messages and definitions (created if missing). Default ./data.")
+    var dataDir: String?
+
+    @Option(name: .long, help: "Configuration file (key = value lines; see Docs/Configuration.md).")
+    var config: String?
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical. Default info.")
+    var logLevel: String?
+
+    @Option(name: .long, help: "Milliseconds a client has to complete the AMQP handshake. Default 10000.")
+    var handshakeTimeout: Int64?
+
+    @Option(name: .long, help: "Heartbeat interval (seconds) offered to clients; 0 disables. Default 60.")
+    var heartbeat: UInt16?
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        if let path = self.config {
+            guard let text = try? readFile(path) else {
+                throw ValidationError("cannot read configuration file '\(path)'")
+            }
+            do {
+                try ConfigurationFile.apply(text, to: &configuration)
+            } catch {
+                throw ValidationError("\(path): \(error)")
+            }
+        }
+        if let bind { configuration.bind = bind }
+        if let port { configuration.port = port }
+        if let dataDir { configuration.dataDirectory = dataDir }
+        if let handshakeTimeout { configuration.broker.handshakeTimeout = .milliseconds(handshakeTimeout) }
+        if let heartbeat { configuration.broker.heartbeat = heartbeat }
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw ValidationError("log level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            configuration.logLevel = level
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "aop")
+
+        do {
+            try RingLoop.probe()
+        } catch {
+            writeStderr("aop-server: io_uring is not available on this system: \(error). "
+                + "aop-server needs Linux io_uring (kernel 5.19+, not disabled by sysctl kernel.io_uring_disabled "
+                + "or blocked by a seccomp profile).\n")
+            throw ExitCode(2)
+        }
+
+        let storage = try await openStorage(configuration, logger: logger)
+        let service = BrokerService(configuration: configuration, storage: storage, logger: logger) { host, port in
+            writeStderr("aop-server listening on \(host):\(port)\n")
+        }
+        let group = ServiceGroup(
+            services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        )
+        try await group.run()
+    }
+}
+
+/// Writes straight to fd 2 (print is block-buffered when piped and lost on kill).
+func writeStderr(_ s: String) {
+    var bytes = Array(s.utf8)
+    _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+}
+
+func readFile(_ path: String) throws -> String {
+    guard let f = fopen(path, "r") else { throw ValidationError("cannot open \(path)") }
+    defer { fclose(f) }
+    var data: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, f)
+        if n <= 0 { break }
+        data.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: data, as: UTF8.self)
+}

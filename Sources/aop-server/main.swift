@@ -1,1 +1,0 @@
-print("aop-server: not yet assembled")
