@@ -548,6 +548,23 @@ class RawConnection:
         except TimeoutError as e:
             return e.frames, False  # type: ignore[attr-defined]
 
+    def read_until_connection_close(self, timeout: float) -> list[Frame]:
+        """Read frames until a connection.close arrives or the peer closes the socket.
+
+        Returns the frames read (the connection.close, if any, is last). Never raises on timeout.
+        """
+        frames: list[Frame] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                f = self.read_frame(timeout=max(0.001, deadline - time.monotonic()))
+            except (Closed, TimeoutError):
+                break
+            frames.append(f)
+            if f.type == FRAME_METHOD and f.method == "connection.close":
+                break
+        return frames
+
     def expect(self, name: str, channel: int | None = None, timeout: float | None = None,
                skip_heartbeats: bool = True) -> Frame:
         while True:

@@ -78,7 +78,7 @@ def test_bad_frame_end_is_501(broker):
     c = raw(broker)
     c.handshake()
     c.send(frame(FRAME_METHOD, 1, method_payload("channel.open"), end=0x00))
-    frames, _ = c.read_frames(5)
+    frames = c.read_until_connection_close(5)
     # RabbitMQ 3.10: 501 "FRAME_ERROR - type 1, all octets = <<0,20,0,10,0>>: {invalid_frame_end_marker,0}"
     close = connection_close(frames)
     assert close.args["reply_code"] == 501
@@ -95,7 +95,7 @@ def test_frame_larger_than_frame_max_is_501(broker):
     c.handshake(frame_max=4096)
     c.open_channel(1)
     c.send(frame(FRAME_METHOD, 1, method_payload("channel.open") + b"x" * 8000))
-    frames, _ = c.read_frames(5)
+    frames = c.read_until_connection_close(5)
     # RabbitMQ 3.10: 501 "FRAME_ERROR - type 1, all octets = <<>>: {frame_too_large,8005,4088}"
     assert connection_close(frames).args["reply_code"] == 501
     server_still_works(broker)
@@ -108,7 +108,7 @@ def test_body_frame_larger_than_frame_max_is_501(broker):
     c.send(method_frame(1, "basic.publish", exchange="", routing_key="nowhere"))
     c.send(frame(2, 1, struct.pack("!HHQH", 60, 0, 10000, 0)))
     c.send(frame(FRAME_BODY, 1, b"y" * 10000))
-    frames, _ = c.read_frames(5)
+    frames = c.read_until_connection_close(5)
     assert connection_close(frames).args["reply_code"] == 501
     server_still_works(broker)
 
@@ -117,7 +117,7 @@ def test_unknown_frame_type_is_501(broker):
     c = raw(broker)
     c.handshake()
     c.send(frame(5, 0, b""))
-    frames, _ = c.read_frames(5)
+    frames = c.read_until_connection_close(5)
     # RabbitMQ 3.10: 501 "FRAME_ERROR - type 5, all octets = <<>>: unknown_frame"
     assert connection_close(frames).args["reply_code"] == 501
 
@@ -143,7 +143,7 @@ def test_method_on_unopened_channel_is_504(broker):
     c = raw(broker)
     c.handshake()
     c.send_method(1, "basic.qos", prefetch_count=1)
-    frames, _ = c.read_frames(5)
+    frames = c.read_until_connection_close(5)
     # RabbitMQ 3.10: 504 "CHANNEL_ERROR - expected 'channel.open'"
     assert connection_close(frames).args["reply_code"] == 504
 
@@ -153,7 +153,7 @@ def test_second_channel_open_is_504(broker):
     c.handshake()
     c.open_channel(1)
     c.send_method(1, "channel.open")
-    frames, _ = c.read_frames(5)
+    frames = c.read_until_connection_close(5)
     # RabbitMQ 3.10: 504 "CHANNEL_ERROR - second 'channel.open' seen"
     assert connection_close(frames).args["reply_code"] == 504
 
@@ -163,7 +163,7 @@ def test_body_frame_without_publish_is_505(broker):
     c.handshake()
     c.open_channel(1)
     c.send(frame(FRAME_BODY, 1, b"abc"))
-    frames, _ = c.read_frames(5)
+    frames = c.read_until_connection_close(5)
     # RabbitMQ 3.10: 505 "UNEXPECTED_FRAME - expected method frame, got non method frame instead"
     assert connection_close(frames).args["reply_code"] == 505
 
@@ -174,7 +174,7 @@ def test_method_instead_of_content_header_is_505(broker):
     c.open_channel(1)
     c.send_method(1, "basic.publish", exchange="", routing_key="x")
     c.send_method(1, "basic.qos")
-    frames, _ = c.read_frames(5)
+    frames = c.read_until_connection_close(5)
     # RabbitMQ 3.10: 505 "UNEXPECTED_FRAME - expected content header for class 60, got non content
     # header frame instead" (class 60, method 40)
     assert connection_close(frames).args["reply_code"] == 505
@@ -215,7 +215,7 @@ def test_half_frame_then_silence_is_disconnected(broker):
 def test_bad_credentials_raw_403(broker):
     c = raw(broker)
     c.start(user="guest", password="wrong")  # advertises authentication_failure_close
-    frames, _ = c.read_frames(5)
+    frames = c.read_until_connection_close(5)
     # RabbitMQ 3.10: 403 "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN.
     # For details see the broker logfile."
     close = connection_close(frames)
