@@ -209,10 +209,23 @@ def test_channel_close_then_reuse_connection(broker):
 @pytest.mark.fresh_server
 @pytest.mark.slow
 def test_sigterm_closes_clients_with_320(fresh_broker):
+    from amqp_raw import RawConnection
     c = connect(fresh_broker)
     ch = c.channel()
     ch.queue_declare("", exclusive=True)
+    raw = RawConnection(fresh_broker.host, fresh_broker.port)
+    raw.handshake()
+    raw.open_channel(1)
     fresh_broker.sigterm()
+    close = raw.expect("connection.close", 0, timeout=30)
+    assert close.args["reply_code"] == 320
+    # RabbitMQ 3.10 closes the socket right after sending close on shutdown (a close-ok from the
+    # client may meet a reset); either way the socket must be closed promptly.
+    try:
+        raw.send_method(0, "connection.close-ok")
+        raw.read_until_closed(10)
+    except OSError:
+        pass
     with pytest.raises(pika.exceptions.ConnectionClosedByBroker) as ei:
         pump(c, lambda: False, timeout=30, message="connection.close from the server")
     # RabbitMQ 3.10: (320, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'")
