@@ -92,6 +92,7 @@ def test_auto_delete_after_last_consumer(conn, names):
     q = names("ad")
     ch = conn.channel()
     ch.queue_declare(q, auto_delete=True)
+    ch.confirm_delivery()
     ch.basic_publish("", q, b"before any consumer")
     assert queue_count(ch, q) == 1  # not deleted before it ever had a consumer
     t1 = ch.basic_consume(q, lambda *a: None, auto_ack=True)
