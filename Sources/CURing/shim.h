@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <sys/prctl.h>
 #include <liburing.h>
 
 // Flag macros built from enum members are not imported by Swift; export them as constants.
@@ -20,4 +21,19 @@ static const unsigned char aop_IOSQE_IO_LINK = IOSQE_IO_LINK;
 static const unsigned char aop_IOSQE_BUFFER_SELECT = IOSQE_BUFFER_SELECT;
 static const unsigned char aop_IOSQE_FIXED_FILE = IOSQE_FIXED_FILE;
 static const unsigned char aop_IOSQE_ASYNC = IOSQE_ASYNC;
+static const unsigned int aop_IORING_CQE_F_MORE = IORING_CQE_F_MORE;
+static const unsigned int aop_IORING_CQE_F_BUFFER = IORING_CQE_F_BUFFER;
+static const unsigned int aop_IORING_FSYNC_DATASYNC = IORING_FSYNC_DATASYNC;
+static const unsigned int aop_IORING_ASYNC_CANCEL_ANY = IORING_ASYNC_CANCEL_ANY;
+static const unsigned int aop_IORING_CQE_BUFFER_SHIFT = IORING_CQE_BUFFER_SHIFT;
+
+// Sets the provided-buffer group of an SQE (a member of an anonymous union in the kernel header).
+static inline void aop_sqe_set_buf_group(struct io_uring_sqe *sqe, unsigned short group) {
+    sqe->buf_group = group;
+}
+
+// Names the calling thread (pthread_setname_np needs _GNU_SOURCE before the first libc header).
+static inline void aop_set_thread_name(const char *name) {
+    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
 #endif

@@ -1,0 +1,113 @@
+import CURing
+import Glibc
+
+extension TCPConnection {
+    /// Appends `bytes` to the outbound buffer; the loop sends everything written in one iteration
+    /// with one send. Loop thread only. Dropped after `close()` or a send error.
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        self.loop.assertOnLoop()
+        guard !self.isClosed, !self.sendFailed, bytes.count > 0 else { return }
+        self.outbound.append(bytes)
+        self.markDirty()
+    }
+
+    /// Appends `bytes` to the outbound buffer (see `write(_:)` taking a buffer pointer).
+    public func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { self.write($0) }
+    }
+
+    /// Bytes written and not yet accepted by the kernel.
+    public var pendingOutboundBytes: Int {
+        self.outbound.count + self.inflight.count - self.inflightOffset
+    }
+
+    /// Suspends until fewer than `threshold` bytes are pending, or the connection is closed or
+    /// failed. Loop thread only. Not cancellable: it returns when the connection closes.
+    public func waitUntilWritable(threshold: Int, isolation: isolated (any Actor)? = #isolation) async {
+        self.loop.assertOnLoop()
+        guard self.pendingOutboundBytes >= threshold, !self.isClosed, !self.sendFailed else { return }
+        await withUnsafeContinuation(isolation: isolation) { continuation in
+            self.writers.append((threshold, continuation))
+        }
+    }
+
+    private func markDirty() {
+        guard !self.isDirty else { return }
+        self.isDirty = true
+        self.loop.dirtyConnections.append(self)
+    }
+
+    /// Called by the loop once per iteration for dirty connections: starts one send.
+    func flushOutbound() {
+        self.isDirty = false
+        guard !self.isClosed, !self.sendFailed, !self.sendInFlight, self.outbound.count > 0 else { return }
+        swap(&self.outbound, &self.inflight)
+        self.inflightOffset = 0
+        self.submitSend()
+    }
+
+    private func submitSend() {
+        let fd = self.fd
+        let start = self.inflight.base! + self.inflightOffset
+        let length = self.inflight.count - self.inflightOffset
+        self.sendInFlight = true
+        self.sendSubmissions += 1
+        self.loop.sendSubmissions += 1
+        self.sendUserData = self.loop.submit({ sqe in
+            io_uring_prep_send(sqe, fd, start, length, Int32(MSG_NOSIGNAL))
+        }) { result, _ in
+            self.sendCompleted(result)
+        }
+    }
+
+    private func sendCompleted(_ result: Int32) {
+        self.sendInFlight = false
+        if result < 0 {
+            if !(self.isClosed && result == -ECANCELED) {
+                self.failSend(IOError(result: result, operation: "send"))
+            }
+            self.inflight.clear()
+            self.inflightOffset = 0
+        } else {
+            self.inflightOffset += Int(result)
+            if self.inflightOffset >= self.inflight.count {
+                self.inflight.clear()
+                self.inflightOffset = 0
+            } else if !self.isClosed {
+                self.submitSend()  // partial send: continue with the rest
+            }
+            if !self.sendInFlight, self.outbound.count > 0, !self.isClosed {
+                self.markDirty()
+            }
+        }
+        self.notifyWriters()
+        if self.isClosed { self.closeDescriptorIfIdle() }
+    }
+
+    /// A send failed (EPIPE, ECONNRESET): output is dropped and `receive()` reports the error.
+    private func failSend(_ error: IOError) {
+        self.sendFailed = true
+        self.outbound.clear()
+        if self.endOfInput == nil { self.endOfInput = .failed(error) }
+        if self.recvArmed, !self.recvCancelRequested {
+            self.recvCancelRequested = true
+            self.loop.cancel(self.recvUserData)
+        }
+        self.deliverToReceiver()
+    }
+
+    func notifyWriters() {
+        guard !self.writers.isEmpty else { return }
+        let pending = self.pendingOutboundBytes
+        let all = self.isClosed || self.sendFailed
+        var kept: [(threshold: Int, continuation: UnsafeContinuation<Void, Never>)] = []
+        for writer in self.writers {
+            if all || pending < writer.threshold {
+                writer.continuation.resume()
+            } else {
+                kept.append(writer)
+            }
+        }
+        self.writers = kept
+    }
+}
