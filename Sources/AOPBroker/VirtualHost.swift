@@ -17,107 +17,122 @@ public struct QueueDeclareResult: Sendable, Hashable {
 /// A virtual host: its exchanges, queues and bindings. The connection layer calls only this API
 /// (and the `MessageQueue` handles it returns). Errors are AMQP errors with RabbitMQ's reply codes.
 ///
-/// INTERFACE CONTRACT (implemented in the broker-core work; signatures are fixed):
+/// The vhost owns the topology as plain values (one router per exchange) and routes batches itself,
+/// transitively over exchange-to-exchange bindings; each `Exchange` actor stores and indexes the routed
+/// batch, each `MessageQueue` actor holds one queue. Durable definitions live in `storage.metadata`
+/// (layout in `DefinitionStore`).
 public actor VirtualHost {
+    struct ExchangeEntry {
+        var definition: ExchangeDefinition
+        var router: AnyRouter
+        var actor: Exchange
+    }
+
+    struct QueueEntry {
+        var definition: QueueDefinition
+        var actor: MessageQueue
+    }
+
+    /// Exchanges every vhost has; they cannot be declared (amq.*), deleted or, for "", bound.
+    static let predeclared: [(String, ExchangeType)] = [
+        ("", .direct), ("amq.direct", .direct), ("amq.fanout", .fanout), ("amq.topic", .topic),
+        ("amq.headers", .headers), ("amq.match", .headers),
+    ]
+
     public nonisolated let name: String
     let storage: any StorageEngine
     let logger: Logger
+    let definitions: DefinitionStore
+    let topics = MessageTopics()
+
+    var exchanges: [String: ExchangeEntry] = [:]
+    var queues: [String: QueueEntry] = [:]
+    var topicIDs: [String: UInt32] = [:]
+    var nextTopicID: UInt32 = 1
 
     public init(name: String, storage: any StorageEngine, logger: Logger) {
         self.name = name
         self.storage = storage
         self.logger = logger
+        self.definitions = DefinitionStore(metadata: storage.metadata, vhost: name)
     }
 
     /// Loads durable definitions (exchanges, queues, bindings) and declares the predeclared exchanges.
-    public func start() async throws(AMQPError) {}
+    public func start() async throws(AMQPError) {
+        try await self.restoreDefinitions()
+        await self.recoverUnreplicated()
+    }
 
     public func declareExchange(name: String, type: String, passive: Bool, durable: Bool, autoDelete: Bool,
                                 internal: Bool, arguments: FieldTable) async throws(AMQPError) {
-        throw .notImplemented("exchange.declare")
+        try await self.exchangeDeclare(name: name, type: type, passive: passive, durable: durable,
+                                       autoDelete: autoDelete, internal: `internal`, arguments: arguments)
     }
 
     public func deleteExchange(name: String, ifUnused: Bool) async throws(AMQPError) {
-        throw .notImplemented("exchange.delete")
+        try await self.exchangeDelete(name: name, ifUnused: ifUnused)
     }
 
     public func bindExchange(destination: String, source: String, routingKey: String,
                              arguments: FieldTable) async throws(AMQPError) {
-        throw .notImplemented("exchange.bind")
+        try await self.exchangeBind(destination: destination, source: source, routingKey: routingKey,
+                                    arguments: arguments, bind: true)
     }
 
     public func unbindExchange(destination: String, source: String, routingKey: String,
                                arguments: FieldTable) async throws(AMQPError) {
-        throw .notImplemented("exchange.unbind")
+        try await self.exchangeBind(destination: destination, source: source, routingKey: routingKey,
+                                    arguments: arguments, bind: false)
     }
 
     /// `name` empty → a server-named queue `amq.gen-…`.
     public func declareQueue(name: String, passive: Bool, durable: Bool, exclusive: Bool, autoDelete: Bool,
                              arguments: FieldTable, connectionID: UInt64) async throws(AMQPError) -> QueueDeclareResult {
-        throw .notImplemented("queue.declare")
+        try await self.queueDeclare(name: name, passive: passive, durable: durable, exclusive: exclusive,
+                                    autoDelete: autoDelete, arguments: arguments, connectionID: connectionID)
     }
 
     public func bindQueue(queue: String, exchange: String, routingKey: String, arguments: FieldTable,
                           connectionID: UInt64) async throws(AMQPError) {
-        throw .notImplemented("queue.bind")
+        try await self.queueBind(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments,
+                                 connectionID: connectionID, bind: true)
     }
 
     public func unbindQueue(queue: String, exchange: String, routingKey: String, arguments: FieldTable,
                             connectionID: UInt64) async throws(AMQPError) {
-        throw .notImplemented("queue.unbind")
+        try await self.queueBind(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments,
+                                 connectionID: connectionID, bind: false)
     }
 
     /// Returns the number of messages purged.
     public func purgeQueue(name: String, connectionID: UInt64) async throws(AMQPError) -> UInt32 {
-        throw .notImplemented("queue.purge")
+        let queue = try self.lookupQueue(name, connectionID: connectionID)
+        return await queue.purge()
     }
 
     /// Returns the number of messages deleted with the queue.
     public func deleteQueue(name: String, ifUnused: Bool, ifEmpty: Bool,
                             connectionID: UInt64) async throws(AMQPError) -> UInt32 {
-        throw .notImplemented("queue.delete")
+        try await self.queueDelete(name: name, ifUnused: ifUnused, ifEmpty: ifEmpty, connectionID: connectionID)
     }
 
     /// Publishes a batch to one exchange; returns one outcome per request, in order, once every
     /// persistent message routed to a durable queue is durable. Unknown exchange → 404; internal → 403.
     public func publish(exchange: String, _ batch: [PublishRequest]) async throws(AMQPError) -> [PublishOutcome] {
-        throw .notImplemented("basic.publish")
+        try await self.publishBatch(exchange: exchange, batch)
     }
 
     /// The queue for consume/get. Unknown → 404; exclusive to another connection → 405.
     public func queue(named name: String, connectionID: UInt64) async throws(AMQPError) -> MessageQueue {
-        throw .notImplemented("queue lookup")
+        try self.lookupQueue(name, connectionID: connectionID)
     }
 
     /// Deletes the connection's exclusive queues.
-    public func connectionClosed(connectionID: UInt64) async {}
+    public func connectionClosed(connectionID: UInt64) async {
+        let owned = self.queues.values.filter { $0.definition.exclusiveOwner == connectionID }.map(\.actor)
+        for queue in owned { await self.removeQueue(queue, reason: "exclusive owner closed") }
+    }
 }
 
 /// A queue: its index topic, consumers and unsettled deliveries.
 public typealias QueueHandle = MessageQueue
-
-public actor MessageQueue {
-    public nonisolated let name: String
-    public init(name: String) { self.name = name }
-
-    /// Registers a consumer; deliveries start at once, within its credit. An exclusive consumer when
-    /// others exist, or any consumer when an exclusive one exists → 403 ACCESS_REFUSED.
-    public func consume(_ consumer: ConsumerRegistration) async throws(AMQPError) {
-        throw .notImplemented("basic.consume")
-    }
-
-    /// Removes a consumer (its unsettled deliveries stay with the channel). Auto-delete queues go when
-    /// their last consumer does.
-    public func cancel(consumerTag: String) async {}
-
-    /// basic.get: the next ready message, or nil. noAck settles it at once.
-    public func get(noAck: Bool) async throws(AMQPError) -> Delivery? {
-        throw .notImplemented("basic.get")
-    }
-
-    /// Settles deliveries by their queue-local ids.
-    public func settle(_ deliveryIDs: [UInt64], _ settlement: Settlement) async {}
-
-    /// A channel released credit (acks, qos change): resume deliveries to consumers that had none.
-    public func creditAvailable() {}
-}

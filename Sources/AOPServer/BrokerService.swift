@@ -1,5 +1,5 @@
-public import AOPBroker
-public import AOPIO
+import AOPBroker
+import AOPIO
 public import AOPStorage
 public import Logging
 public import ServiceLifecycle
@@ -39,12 +39,8 @@ public struct BrokerService: Service {
 
         await withDiscardingTaskGroup { group in
             await withGracefulShutdownHandler {
-                do {
-                    for try await socket in listener.connections() {
-                        group.addTask { await broker.serve(socket) }
-                    }
-                } catch {
-                    self.logger.error("accept failed: \(error)")
+                for await socket in listener.connections() {
+                    group.addTask { await broker.serve(socket) }
                 }
             } onGracefulShutdown: {
                 listener.close()

@@ -1,5 +1,5 @@
-public import AOPBroker
-public import Logging
+import AOPBroker
+import Logging
 
 /// Reads `aop.conf`: `key = value` lines (RabbitMQ's rabbitmq.conf style), `#` comments, blank lines.
 /// Unknown keys and bad values are errors that name the line, so typos never pass silently.

@@ -5,6 +5,7 @@ import AOPStorage
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import UnixSignals
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,4 @@
+import AOPIO
 import Logging
 import AOPWire
 

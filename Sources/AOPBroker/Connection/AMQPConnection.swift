@@ -194,7 +194,7 @@ actor AMQPConnection {
         if let vhost = self.virtualHost {
             await vhost.connectionClosed(connectionID: self.id)
         }
-        self.socket.close()
+        await self.socket.flushAndClose()
         self.broker.unregister(self.id)
         self.logger.debug("connection closed")
     }

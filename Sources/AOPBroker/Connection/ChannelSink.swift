@@ -1,3 +1,4 @@
+import AOPIO
 import Synchronization
 
 /// The `DeliverySink` of one channel: queues call it from their own isolation; it parks the deliveries

@@ -1,0 +1,34 @@
+import AOPStorage
+
+/// A message the vhost has routed, ready for the exchange's append-then-index pipeline.
+struct RoutedPublish: Sendable {
+    /// `MessageRecord`-encoded message.
+    var payload: [UInt8]
+    /// Stored in the persistent message topic (persistent message reaching a durable queue).
+    var persistent: Bool
+    var queues: [MessageQueue]
+    var bodySize: UInt32
+    /// Per-message TTL from the `expiration` property, in ms.
+    var expiration: Int64?
+    /// The `priority` property (0 when absent).
+    var priority: UInt8
+}
+
+/// One index entry to add to a queue, as the exchange hands it over.
+struct EnqueueItem: Sendable {
+    var topicID: UInt32
+    var position: Position
+    var bodySize: UInt32
+    var persistent: Bool
+    var expiration: Int64?
+    var priority: UInt8
+}
+
+/// What a queue did with one `EnqueueItem`.
+enum EnqueueResult: Sendable, Hashable {
+    case accepted
+    /// x-overflow reject-publish(-dlx) refused it.
+    case rejected
+    /// The queue was deleted meanwhile (or the index append failed): not enqueued.
+    case dropped
+}

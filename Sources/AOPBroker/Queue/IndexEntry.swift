@@ -1,0 +1,61 @@
+import AOPStorage
+
+/// A queue index entry: where a message lives (message topic id + position) and what the queue needs
+/// to know without reading the body (expiry, body size, persistence).
+///
+/// Record layout (26 bytes, big-endian): `u8 version(1)`, `u32 topic id`, `u64 message position`,
+/// `i64 expires-at (ms since the Unix epoch, 0 = never)`, `u32 body size`, `u8 flags (bit 0 = persistent)`.
+struct IndexEntry: Hashable, Sendable {
+    static let version: UInt8 = 1
+    static let encodedSize = 26
+
+    var topicID: UInt32
+    var messagePosition: Position
+    var expiresAt: Int64
+    var bodySize: UInt32
+    var persistent: Bool
+
+    func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.encodedSize)
+        func put<T: FixedWidthInteger>(_ v: T) {
+            var shift = (MemoryLayout<T>.size - 1) * 8
+            while shift >= 0 {
+                out.append(UInt8(truncatingIfNeeded: v >> shift))
+                shift -= 8
+            }
+        }
+        put(Self.version)
+        put(self.topicID)
+        put(self.messagePosition.raw)
+        put(self.expiresAt)
+        put(self.bodySize)
+        put(UInt8(self.persistent ? 1 : 0))
+        return out
+    }
+
+    /// nil when the record is not a version-1 index entry.
+    init?(decoding bytes: [UInt8]) {
+        guard bytes.count >= Self.encodedSize, bytes[0] == Self.version else { return nil }
+        func get<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
+            var v: T = 0
+            for i in 0..<MemoryLayout<T>.size { v = (v << 8) | T(truncatingIfNeeded: bytes[at + i]) }
+            return v
+        }
+        self.topicID = get(1, UInt32.self)
+        self.messagePosition = Position(get(5, UInt64.self))
+        self.expiresAt = get(13, Int64.self)
+        self.bodySize = get(21, UInt32.self)
+        self.persistent = bytes[25] & 1 != 0
+    }
+
+    init(topicID: UInt32, messagePosition: Position, expiresAt: Int64, bodySize: UInt32, persistent: Bool) {
+        self.topicID = topicID
+        self.messagePosition = messagePosition
+        self.expiresAt = expiresAt
+        self.bodySize = bodySize
+        self.persistent = persistent
+    }
+
+    func isExpired(now: Int64) -> Bool { self.expiresAt != 0 && self.expiresAt <= now }
+}

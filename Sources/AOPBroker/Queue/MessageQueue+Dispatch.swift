@@ -1,0 +1,155 @@
+import DequeModule
+import AOPStorage
+
+extension MessageQueue {
+    /// One delivery decided by a dispatch pass, before its body is fetched.
+    struct Assignment {
+        var deliveryID: UInt64
+        var level: Int
+        var ready: ReadyEntry
+        var consumer: ConsumerSet.Member
+    }
+
+    /// Runs dispatch soon (once, however many triggers arrive meanwhile).
+    func scheduleDispatch() {
+        guard case .running = self.lifecycle else { return }
+        if self.dispatchRunning {
+            self.dispatchScheduled = true
+            return
+        }
+        guard !self.dispatchScheduled else { return }
+        self.dispatchScheduled = true
+        Task { await self.runDispatch() }
+    }
+
+    /// Delivers ready entries to consumers with credit until either runs out. One pass at a time.
+    func runDispatch() async {
+        guard !self.dispatchRunning else { return }
+        self.dispatchRunning = true
+        defer { self.dispatchRunning = false }
+        while self.dispatchScheduled, case .running = self.lifecycle {
+            self.dispatchScheduled = false
+            await self.refillWindows()
+            self.expireHeads()
+            self.enforceLengthLimit()
+            let assignments = self.assign()
+            if !assignments.isEmpty {
+                await self.deliver(assignments)
+                self.dispatchScheduled = true   // more may fit: loop until nothing is assigned
+            }
+        }
+        self.scheduleExpiry()
+    }
+
+    /// Takes up to `dispatchBatch` entries and pairs each with a consumer that granted a credit.
+    /// Records them as unacked before any await.
+    private func assign() -> [Assignment] {
+        var out: [Assignment] = []
+        let now = WallClock.nowMilliseconds()
+        while out.count < Self.dispatchBatch, let level = self.headLevel {
+            guard let head = self.levels[level].window.first else { break }
+            if head.entry.isExpired(now: now) {
+                self.expireHeads()
+                continue
+            }
+            guard let consumer = self.consumers.next() else { break }
+            self.levels[level].window.removeFirst()
+            self.readyCount -= 1
+            self.readyBytes -= Int(head.entry.bodySize)
+            let id = self.nextDeliveryID
+            self.nextDeliveryID += 1
+            if !consumer.registration.noAck {
+                self.unacked[id] = Unacked(level: level, ready: head, consumer: consumer.id)
+            }
+            out.append(Assignment(deliveryID: id, level: level, ready: head, consumer: consumer))
+        }
+        return out
+    }
+
+    /// Fetches the bodies and hands each consumer its batch. Deliveries whose consumer went away
+    /// meanwhile are requeued and their credit returned.
+    private func deliver(_ assignments: [Assignment]) async {
+        let messages = await self.fetchMessages(assignments.map(\.ready.entry))
+        guard case .running = self.lifecycle else { return }
+        var batches: [UInt64: (sink: any DeliverySink, deliveries: [Delivery])] = [:]
+        var order: [UInt64] = []
+        var requeue: [(Int, ReadyEntry)] = []
+        var settleNow: [(level: Int, position: Position)] = []
+        for a in assignments {
+            let key = MessageKey(topicID: a.ready.entry.topicID, position: a.ready.entry.messagePosition)
+            guard let message = messages[key] else {
+                // The message is gone (trimmed/corrupt): drop the entry.
+                self.unacked[a.deliveryID] = nil
+                a.consumer.registration.credit.release(1)
+                settleNow.append((a.level, a.ready.indexPosition))
+                continue
+            }
+            guard self.consumers.member(id: a.consumer.id) != nil else {
+                if self.unacked.removeValue(forKey: a.deliveryID) != nil || a.consumer.registration.noAck {
+                    requeue.append((a.level, a.ready))
+                }
+                a.consumer.registration.credit.release(1)
+                continue
+            }
+            if a.consumer.registration.noAck { settleNow.append((a.level, a.ready.indexPosition)) }
+            let delivery = Delivery(consumerTag: a.consumer.registration.tag, queue: self, deliveryID: a.deliveryID,
+                                    message: message, redelivered: a.ready.redelivered)
+            if batches[a.consumer.id] == nil {
+                batches[a.consumer.id] = (a.consumer.registration.sink, [])
+                order.append(a.consumer.id)
+            }
+            batches[a.consumer.id]!.deliveries.append(delivery)
+        }
+        for id in order {
+            if let b = batches[id] { b.sink.deliver(b.deliveries) }
+        }
+        if !requeue.isEmpty { self.putBack(requeue, redelivered: false) }
+        if !settleNow.isEmpty { await self.acknowledge(settleNow) }
+    }
+
+    /// basic.get: the next ready entry with its message.
+    func takeOne(noAck: Bool) async -> Delivery? {
+        while case .running = self.lifecycle {
+            await self.refillWindows()
+            while self.headLevel == nil, self.levels.contains(where: { $0.hasUnloaded || $0.loading }),
+                  case .running = self.lifecycle {
+                await self.refillWindows()
+            }
+            guard case .running = self.lifecycle else { return nil }
+            self.expireHeads()
+            guard let level = self.headLevel, let head = self.levels[level].window.popFirst() else { return nil }
+            self.readyCount -= 1
+            self.readyBytes -= Int(head.entry.bodySize)
+            let id = self.nextDeliveryID
+            self.nextDeliveryID += 1
+            if !noAck { self.unacked[id] = Unacked(level: level, ready: head, consumer: nil) }
+            let messages = await self.fetchMessages([head.entry])
+            guard case .running = self.lifecycle else { return nil }
+            guard let message = messages[MessageKey(topicID: head.entry.topicID,
+                                                    position: head.entry.messagePosition)]
+            else {
+                self.unacked[id] = nil
+                await self.acknowledge([(level, head.indexPosition)])
+                continue
+            }
+            if noAck { await self.acknowledge([(level, head.indexPosition)]) }
+            return Delivery(consumerTag: "", queue: self, deliveryID: id, message: message,
+                            redelivered: head.redelivered, messageCount: UInt32(clamping: max(0, self.readyCount)))
+        }
+        return nil
+    }
+
+    /// Returns entries to the ready set in index order.
+    func putBack(_ entries: [(level: Int, ready: ReadyEntry)], redelivered: Bool) {
+        var perLevel: [Int: [ReadyEntry]] = [:]
+        for (level, ready) in entries {
+            var r = ready
+            if redelivered { r.redelivered = true }
+            perLevel[level, default: []].append(r)
+            self.readyCount += 1
+            self.readyBytes += Int(r.entry.bodySize)
+        }
+        for (level, list) in perLevel { self.levels[level].insertSorted(list) }
+        self.scheduleDispatch()
+    }
+}

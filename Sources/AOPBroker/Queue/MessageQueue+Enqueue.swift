@@ -1,0 +1,110 @@
+import DequeModule
+import AOPStorage
+
+extension MessageQueue {
+    /// Adds index entries for a routed batch (one call per publish batch). With `deduplicate` (crash
+    /// replay), entries at or below the highest position already indexed from the same message topic are
+    /// reported accepted without being added again: an exchange's entries reach a queue in position order.
+    func enqueue(_ items: [EnqueueItem], deduplicate: Bool) async -> [EnqueueResult] {
+        guard case .running = self.lifecycle else { return items.map { _ in .dropped } }
+        let now = WallClock.nowMilliseconds()
+        var results = [EnqueueResult](repeating: .accepted, count: items.count)
+        var perLevel: [[(slot: Int, entry: IndexEntry)]] = Array(repeating: [], count: self.levels.count)
+        var admittedCount = 0
+        var admittedBytes = 0
+        var refused: [DeadLetterItem] = []
+        for (slot, item) in items.enumerated() {
+            if deduplicate, let last = self.lastIndexed[item.topicID], item.position <= last { continue }
+            if self.policy.overflow != .dropHead {
+                let countFull = self.policy.maxLength.map { self.readyCount + admittedCount >= $0 } ?? false
+                let bytesFull = self.policy.maxLengthBytes.map {
+                    self.readyBytes + admittedBytes + Int(item.bodySize) > $0
+                } ?? false
+                if countFull || bytesFull {
+                    results[slot] = .rejected
+                    if self.policy.overflow == .rejectPublishDLX {
+                        // Not in the index (level -1): dead-lettered with reason maxlen, nothing to acknowledge.
+                        let entry = IndexEntry(topicID: item.topicID, messagePosition: item.position, expiresAt: 0,
+                                               bodySize: item.bodySize, persistent: item.persistent)
+                        refused.append(DeadLetterItem(level: -1, ready: ReadyEntry(indexPosition: .zero, entry: entry,
+                                                                                    redelivered: false),
+                                                      reason: .maxlen))
+                    }
+                    continue
+                }
+            }
+            var ttl = self.policy.messageTTL
+            if let e = item.expiration { ttl = min(ttl ?? e, e) }
+            let expiresAt = ttl.map { now + max(0, $0) } ?? 0
+            let entry = IndexEntry(topicID: item.topicID, messagePosition: item.position,
+                                   expiresAt: expiresAt,
+                                   bodySize: item.bodySize, persistent: item.persistent)
+            let level = min(Int(item.priority), self.levels.count - 1)
+            perLevel[level].append((slot, entry))
+            admittedCount += 1
+            admittedBytes += Int(item.bodySize)
+        }
+        for (level, group) in perLevel.enumerated() where !group.isEmpty {
+            let appended: [Position]
+            do {
+                appended = try await self.levels[level].topic.append(group.map { $0.entry.encoded() })
+            } catch {
+                for g in group { results[g.slot] = .rejected }
+                continue
+            }
+            guard case .running = self.lifecycle else { return items.map { _ in .dropped } }
+            self.indexed(group.map(\.entry), at: appended, level: level)
+        }
+        self.deadLetter(refused)
+        self.enforceLengthLimit()
+        self.scheduleDispatch()
+        self.scheduleExpiry()
+        return results
+    }
+
+    /// Accounts for entries just appended to a level's index topic; keeps them in the window when it is
+    /// caught up with the topic (no re-read), else they are loaded later.
+    private func indexed(_ entries: [IndexEntry], at positions: [Position], level: Int) {
+        guard let first = positions.first, let last = positions.last else { return }
+        self.readyCount += entries.count
+        for e in entries {
+            self.readyBytes += Int(e.bodySize)
+            if let known = self.lastIndexed[e.topicID], known >= e.messagePosition { continue }
+            self.lastIndexed[e.topicID] = e.messagePosition
+        }
+        var l = self.levels[level]
+        if l.end <= last { l.end = last.next }
+        if !l.loading, l.readPosition == first, l.window.count + entries.count <= Self.windowCapacity {
+            for (e, p) in zip(entries, positions) {
+                l.window.append(ReadyEntry(indexPosition: p, entry: e, redelivered: false))
+            }
+            l.readPosition = last.next
+        }
+        self.levels[level] = l
+    }
+
+    /// x-max-length / x-max-length-bytes with drop-head: the oldest ready messages (lowest priority
+    /// first) leave through the dead-letter path with reason `maxlen`.
+    func enforceLengthLimit() {
+        guard self.policy.overflow == .dropHead else { return }
+        func over() -> Bool {
+            if let max = self.policy.maxLength, self.readyCount > max { return true }
+            if let max = self.policy.maxLengthBytes, self.readyBytes > max { return true }
+            return false
+        }
+        var dropped: [DeadLetterItem] = []
+        while over() {
+            guard let level = self.levels.indices.first(where: { !self.levels[$0].window.isEmpty }),
+                  let head = self.levels[level].window.popFirst()
+            else {
+                // Heads not loaded yet: load and retry.
+                self.scheduleDispatch()
+                break
+            }
+            self.readyCount -= 1
+            self.readyBytes -= Int(head.entry.bodySize)
+            dropped.append(DeadLetterItem(level: level, ready: head, reason: .maxlen))
+        }
+        self.deadLetter(dropped)
+    }
+}

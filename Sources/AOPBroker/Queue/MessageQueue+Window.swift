@@ -1,0 +1,116 @@
+import AOPStorage
+
+extension MessageQueue {
+    /// Loads index entries into every level whose window runs low. One read per level.
+    func refillWindows() async {
+        for level in self.levels.indices {
+            await self.refill(level: level)
+        }
+    }
+
+    func refill(level: Int) async {
+        let l = self.levels[level]
+        if l.loading {
+            // Another caller is loading this level: wait for it (callers loop until they see entries).
+            await withCheckedContinuation { self.loadWaiters.append($0) }
+            return
+        }
+        guard l.hasUnloaded, l.window.count < Self.refillThreshold else { return }
+        defer {
+            let waiters = self.loadWaiters
+            self.loadWaiters.removeAll()
+            for w in waiters { w.resume() }
+        }
+        let from = l.readPosition
+        let generation = self.generation
+        self.levels[level].loading = true
+        let entries = (try? await l.topic.read(from: from, limit: Self.windowCapacity - l.window.count)) ?? []
+        // Entries present at open may have been acknowledged individually before the restart.
+        var acknowledged: Set<Position> = []
+        for e in entries where e.position < l.checkAcknowledgedBelow {
+            if await l.cursor.isAcknowledged(e.position) { acknowledged.insert(e.position) }
+        }
+        guard level < self.levels.count else { return }
+        self.levels[level].loading = false
+        guard case .running = self.lifecycle, generation == self.generation,
+              self.levels[level].readPosition == from
+        else { return }
+        var next = from
+        for e in entries {
+            next = e.position.next
+            guard !acknowledged.contains(e.position), let entry = IndexEntry(decoding: e.payload) else { continue }
+            self.levels[level].window.append(ReadyEntry(indexPosition: e.position, entry: entry, redelivered: false))
+        }
+        if entries.isEmpty {
+            // Nothing readable (trimmed or a failed read): treat the known end as reached.
+            next = self.levels[level].end
+        }
+        self.levels[level].readPosition = next
+        if !entries.isEmpty, !self.consumers.isEmpty { self.scheduleDispatch() }
+    }
+
+    /// The highest-priority level with a loaded ready entry.
+    var headLevel: Int? {
+        self.levels.indices.last { !self.levels[$0].window.isEmpty }
+    }
+
+    /// Removes expired entries at the head of each level (RabbitMQ expires at the head) and hands them to
+    /// the dead-letter path with reason `expired`.
+    func expireHeads() {
+        let now = WallClock.nowMilliseconds()
+        var expired: [DeadLetterItem] = []
+        for level in self.levels.indices {
+            while let head = self.levels[level].window.first, head.entry.isExpired(now: now) {
+                self.levels[level].window.removeFirst()
+                self.readyCount -= 1
+                self.readyBytes -= Int(head.entry.bodySize)
+                expired.append(DeadLetterItem(level: level, ready: head, reason: .expired))
+            }
+        }
+        self.deadLetter(expired)
+    }
+
+    /// Fetches the messages for index entries, batched per message topic. Missing ones (trimmed or
+    /// undecodable) are absent from the result.
+    func fetchMessages(_ entries: [IndexEntry]) async -> [MessageKey: Message] {
+        var byTopic: [UInt32: [Position]] = [:]
+        for e in entries { byTopic[e.topicID, default: []].append(e.messagePosition) }
+        var out: [MessageKey: Message] = [:]
+        for (topicID, positions) in byTopic {
+            guard let topic = self.topics.topic(topicID) else { continue }
+            let found = (try? await topic.read(positions: positions)) ?? []
+            for entry in found {
+                if let m = MessageRecord.decode(entry.payload) {
+                    out[MessageKey(topicID: topicID, position: entry.position)] = m
+                }
+            }
+        }
+        return out
+    }
+
+    /// Acknowledges index positions on their levels' cursors (one call per level).
+    func acknowledge(_ items: [(level: Int, position: Position)]) async {
+        var perLevel: [Int: [Position]] = [:]
+        for item in items { perLevel[item.level, default: []].append(item.position) }
+        for (level, positions) in perLevel where self.levels.indices.contains(level) {
+            let l = self.levels[level]
+            try? await l.cursor.acknowledge(positions)
+            // Let storage reclaim index entries below mark-delete, in steps.
+            let markDelete = await l.cursor.markDeletePosition
+            guard case .running = self.lifecycle, markDelete.raw >= self.levels[level].trimmedBelow.raw + 1024 else {
+                continue
+            }
+            self.levels[level].trimmedBelow = markDelete
+            try? await l.topic.trim(before: markDelete)
+        }
+    }
+
+    /// Index entries held in memory (windows and unsettled deliveries), for memory-bound checks.
+    var entriesInMemory: Int { self.levels.reduce(0) { $0 + $1.window.count } + self.unacked.count }
+}
+
+/// Identifies a stored message: message topic id + position.
+struct MessageKey: Hashable, Sendable {
+    var topicID: UInt32
+    var position: Position
+}

@@ -1,0 +1,99 @@
+import AOPWire
+import AOPStorage
+
+extension VirtualHost {
+    func publishBatch(exchange: String, _ batch: [PublishRequest]) async throws(AMQPError) -> [PublishOutcome] {
+        guard let entry = self.exchanges[exchange] else { throw self.noExchange(exchange) }
+        if entry.definition.isInternal {
+            throw .accessRefused("cannot publish to internal \(self.exchangeResource(exchange))")
+        }
+        var outcomes = [PublishOutcome](repeating: .unroutable, count: batch.count)
+        var routed: [RoutedPublish] = []
+        var slots: [Int] = []
+        for (i, request) in batch.enumerated() {
+            guard let item = self.prepare(request.message, exchange: exchange) else { continue }
+            routed.append(item)
+            slots.append(i)
+        }
+        guard !routed.isEmpty else { return outcomes }
+        let results = await entry.actor.publish(routed)
+        for (slot, result) in zip(slots, results) { outcomes[slot] = result }
+        return outcomes
+    }
+
+    /// Routes one message and encodes it for the exchange pipeline; nil when it reaches no queue.
+    func prepare(_ original: Message, exchange: String) -> RoutedPublish? {
+        var message = original
+        let headers = message.properties.headers
+        var keys = DeathHeaders.routingKeys(routingKey: message.routingKey, headers: headers)
+        if let bcc = headers?["BCC"]?.arrayValue {
+            keys += bcc.compactMap(\.stringValue)
+            message.properties.headers?["BCC"] = nil   // sender-selected distribution: BCC is not delivered
+        }
+        let names = self.route(exchange: exchange, routingKeys: keys, headers: headers)
+        let queues = names.compactMap { self.queues[$0] }
+        guard !queues.isEmpty else { return nil }
+        let durable = queues.contains { $0.definition.durable }
+        let expiration = (try? MessageExpiration.of(message.properties)) ?? nil
+        return RoutedPublish(payload: MessageRecord.encode(message), persistent: message.isPersistent && durable,
+                             queues: queues.map(\.actor), bodySize: UInt32(clamping: message.body.count),
+                             expiration: expiration?.milliseconds, priority: message.properties.priority ?? 0)
+    }
+
+    /// The queues a message reaches: the default exchange by queue name; others through their routers,
+    /// following exchange-to-exchange bindings (each exchange visited once), then the alternate exchange
+    /// chain when nothing matched.
+    func route(exchange: String, routingKeys: [String], headers: FieldTable?) -> [String] {
+        if exchange.isEmpty {
+            var seen: Set<String> = []
+            return routingKeys.filter { self.queues[$0] != nil && seen.insert($0).inserted }
+        }
+        var visited: Set<String> = []
+        var result: [String] = []
+        var seen: Set<String> = []
+        func walk(from start: String) {
+            var stack = [start]
+            while let x = stack.popLast() {
+                guard visited.insert(x).inserted, let e = self.exchanges[x] else { continue }
+                for destination in e.router.route(routingKeys: routingKeys, headers: headers) {
+                    switch destination {
+                    case .queue(let q): if seen.insert(q).inserted { result.append(q) }
+                    case .exchange(let y): stack.append(y)
+                    }
+                }
+            }
+        }
+        walk(from: exchange)
+        var current = exchange
+        while result.isEmpty, let ae = self.exchanges[current]?.definition.alternateExchange, !visited.contains(ae) {
+            walk(from: ae)
+            current = ae
+        }
+        return result.filter { self.queues[$0] != nil }
+    }
+
+    /// Republishes messages that left `queue` to its dead-letter exchange with x-death recorded. A missing
+    /// DLX drops them (as RabbitMQ does); cycles without a rejection are dropped too.
+    func deadLetter(_ items: [(Message, DeadLetterReason)], queue: String, exchange: String,
+                    routingKey: String?) async {
+        guard let entry = self.exchanges[exchange], !items.isEmpty else { return }
+        let now = UInt64(max(0, WallClock.nowMilliseconds()))
+        var routed: [RoutedPublish] = []
+        for (original, reason) in items {
+            var message = original
+            message.properties = DeathHeaders.recordDeath(
+                original.properties, reason: reason, queue: queue, exchange: original.exchange,
+                routingKeys: DeathHeaders.routingKeys(routingKey: original.routingKey,
+                                                      headers: original.properties.headers),
+                nowMilliseconds: now)
+            message.exchange = exchange
+            if let routingKey { message.routingKey = routingKey }
+            let deaths = DeathHeaders.deaths(in: message.properties.headers)
+            guard var item = self.prepare(message, exchange: exchange) else { continue }
+            item.queues = item.queues.filter { !DeathHeaders.isCycle(targetQueue: $0.name, deaths: deaths) }
+            if !item.queues.isEmpty { routed.append(item) }
+        }
+        guard !routed.isEmpty else { return }
+        _ = await entry.actor.publish(routed)
+    }
+}

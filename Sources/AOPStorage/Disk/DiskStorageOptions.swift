@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tuning for `DiskStorageEngine`.
+public struct DiskStorageOptions: Sendable {
+    /// A new segment file is started when the current one would grow past this (a single batch larger
+    /// than this still goes into one segment).
+    public var segmentSize: UInt64 = 64 << 20
+    /// The sparse index keeps the offset of one entry in every `indexInterval`.
+    public var indexInterval: Int = 64
+    /// Appends waiting for a topic are written together up to about this many bytes per write.
+    public var maxBatchBytes: Int = 4 << 20
+    /// Largest payload accepted (and believed during recovery).
+    public var maxEntrySize: Int = 64 << 20
+    /// Retention of consumed segments.
+    public var retention: Retention = .none
+    /// The definitions log and cursor logs are rewritten when larger than this and more than twice
+    /// their live content.
+    public var compactionThreshold: UInt64 = 1 << 20
+    /// Milliseconds since the Unix epoch; replaceable for tests of retention by time.
+    public var clock: @Sendable () -> UInt64 = DiskStorageOptions.systemClock
+
+    public init() {}
+
+    public static let systemClock: @Sendable () -> UInt64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,24 @@
+import Synchronization
+
+/// Counters an operator (and the tests) can read from a `DiskStorageEngine`.
+public struct DiskStorageStatistics: Sendable, Hashable {
+    /// Entries found damaged (bad checksum or framing) outside a torn tail; never returned by reads.
+    public var corruptEntries: Int = 0
+    /// Bytes cut from torn tails during recovery.
+    public var truncatedBytes: UInt64 = 0
+    /// Group-commit rounds run by the durability scheduler.
+    public var commitRounds: Int = 0
+    /// fdatasync calls issued by the durability scheduler (at most one per dirty file per round).
+    public var fileSyncs: Int = 0
+}
+
+/// Shared, thread-safe counters behind `DiskStorageStatistics`.
+final class StorageCounters: Sendable {
+    let values = Mutex(DiskStorageStatistics())
+
+    func update(_ body: (inout DiskStorageStatistics) -> Void) {
+        self.values.withLock { body(&$0) }
+    }
+
+    var snapshot: DiskStorageStatistics { self.values.withLock { $0 } }
+}

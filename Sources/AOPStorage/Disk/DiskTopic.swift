@@ -1,0 +1,214 @@
+import AOPIO
+import Logging
+
+/// A persistent topic: a sequence of segment files in its own directory, appended with group commit,
+/// read by position through a sparse index, trimmed by whole segments. See Docs/Storage.md.
+public actor DiskTopic: Topic {
+    struct PendingAppend {
+        var payloads: [[UInt8]]
+        var bytes: Int
+        var waiter: CheckedContinuation<Result<[Position], StorageError>, Never>
+    }
+
+    public nonisolated let name: String
+    public nonisolated var kind: TopicKind { .persistent }
+    let directory: String
+    let environment: TopicEnvironment
+    var segments: [Segment]
+    /// Position of the next append; everything below is durable and readable.
+    var nextPosition: UInt64
+    var pending: [PendingAppend] = []
+    var writing = false
+    /// Set when the topic is closed, or failed after an fdatasync error; appends then throw it.
+    var failure: StorageError?
+    var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    let cursorLog: KeyValueLog
+    var cursors: [String: DurableCursor] = [:]
+
+    init(name: String, directory: String, environment: TopicEnvironment, segments: sending [Segment],
+         cursorLog: KeyValueLog) {
+        self.name = name
+        self.directory = directory
+        self.environment = environment
+        self.segments = segments
+        self.nextPosition = segments.last?.endPosition ?? 0
+        self.cursorLog = cursorLog
+    }
+
+    var logger: Logger { self.environment.logger }
+
+    /// Appends the payloads; returns once they are durable. Concurrent appends are written together
+    /// (one write per batch) and share fdatasyncs with every other topic through the scheduler.
+    public func append(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position] {
+        if let failure { throw failure }
+        guard !payloads.isEmpty else { return [] }
+        for payload in payloads where payload.count > self.environment.options.maxEntrySize {
+            throw StorageError(.io, "entry of \(payload.count) bytes exceeds the maximum entry size")
+        }
+        let bytes = payloads.reduce(0) { $0 + $1.count + EntryFormat.headerSize }
+        let result = await withCheckedContinuation { waiter in
+            self.pending.append(PendingAppend(payloads: payloads, bytes: bytes, waiter: waiter))
+            if !self.writing {
+                self.writing = true
+                Task { await self.drain() }
+            }
+        }
+        return try result.get()
+    }
+
+    public func endPosition() async -> Position {
+        Position(self.nextPosition)
+    }
+
+    /// The lowest position still stored.
+    public var startPosition: Position { Position(self.segments.first?.firstPosition ?? self.nextPosition) }
+
+    /// Number of segment files.
+    public var segmentCount: Int { self.segments.count }
+
+    /// Number of sparse-index entries held in memory over all segments.
+    public var indexEntryCount: Int { self.segments.reduce(0) { $0 + ($1.scan?.index.count ?? 0) } }
+
+    private func drain() async {
+        while !self.pending.isEmpty {
+            if let failure = self.failure {
+                let failed = self.pending
+                self.pending = []
+                for request in failed { request.waiter.resume(returning: .failure(failure)) }
+                break
+            }
+            var count = 0
+            var bytes = 0
+            while count < self.pending.count,
+                  count == 0 || bytes + self.pending[count].bytes <= self.environment.options.maxBatchBytes {
+                bytes += self.pending[count].bytes
+                count += 1
+            }
+            let batch = Array(self.pending[0..<count])
+            self.pending.removeFirst(count)
+            switch await self.write(batch, bytes: bytes) {
+            case .success(let first):
+                var next = first
+                for request in batch {
+                    let positions = (0..<UInt64(request.payloads.count)).map { Position(next + $0) }
+                    next += UInt64(request.payloads.count)
+                    request.waiter.resume(returning: .success(positions))
+                }
+            case .failure(let error):
+                for request in batch { request.waiter.resume(returning: .failure(error)) }
+            }
+        }
+        self.writing = false
+        let waiters = self.drainWaiters
+        self.drainWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Writes one batch into the active segment (rolling first when full) and waits for durability.
+    /// Returns the first position of the batch.
+    private func write(_ batch: [PendingAppend], bytes: Int) async -> Result<UInt64, StorageError> {
+        guard var active = self.segments.last, active.file != nil else {
+            return .failure(StorageError(.io, "topic '\(self.name)' has no active segment"))
+        }
+        if active.size > UInt64(SegmentFormat.headerSize),
+           active.size + UInt64(bytes) > self.environment.options.segmentSize {
+            do throws(StorageError) {
+                active = try await self.createSegment(firstPosition: self.nextPosition)
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard let file = active.file else { return .failure(StorageError(.io, "segment \(active.path) is closed")) }
+        let first = self.nextPosition
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(bytes)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(batch.count)
+        var batchIndex: UInt32 = 0
+        for request in batch {
+            for payload in request.payloads {
+                offsets.append(buffer.count)
+                EntryFormat.append(position: first + UInt64(batchIndex), batchIndex: batchIndex, payload: payload,
+                                   to: &buffer)
+                batchIndex += 1
+            }
+        }
+        let start = active.size
+        do throws(IOError) {
+            try await file.write(buffer, at: start)
+        } catch {
+            // ENOSPC (or another error) part-way: cut the partial write; positions are not consumed, and a
+            // retry overwrites this offset even if the truncate failed.
+            try? await file.truncate(to: start)
+            let storageError = StorageError(error, "appending to topic '\(self.name)'")
+            self.logger.warning("append failed", metadata: ["topic": "\(self.name)", "error": "\(storageError)"])
+            return .failure(storageError)
+        }
+        do throws(StorageError) {
+            try await self.environment.scheduler.commit(file)
+        } catch {
+            // After a failed fdatasync the page cache may have dropped the data: stop accepting appends.
+            self.failure = error
+            self.logger.error("fdatasync failed; topic is now read-only",
+                              metadata: ["topic": "\(self.name)", "error": "\(error)"])
+            return .failure(error)
+        }
+        for (i, offset) in offsets.enumerated() {
+            active.scan?.index.add(position: first + UInt64(i), offset: start + UInt64(offset))
+        }
+        active.size = start + UInt64(buffer.count)
+        active.scan?.validEnd = Int(active.size)
+        active.scan?.entryCount += offsets.count
+        self.nextPosition = first + UInt64(offsets.count)
+        active.endPosition = self.nextPosition
+        active.scan?.nextPosition = self.nextPosition
+        return .success(first)
+    }
+
+    /// Creates a segment starting at `firstPosition`: header written and synced, directory synced.
+    @discardableResult
+    func createSegment(firstPosition: UInt64) async throws(StorageError) -> Segment {
+        let path = self.directory + "/" + SegmentFormat.fileName(firstPosition: firstPosition)
+        let createdAt = self.environment.options.clock()
+        let fileSystem = self.environment.fileSystem
+        do throws(IOError) {
+            let file = try await fileSystem.open(path: path, create: true)
+            do throws(IOError) {
+                try await file.truncate(to: 0)
+                try await file.write(SegmentFormat.header(firstPosition: firstPosition, createdAt: createdAt), at: 0)
+                try await file.sync()
+                try await fileSystem.syncDirectory(path: self.directory)
+            } catch {
+                await file.close()
+                try? fileSystem.remove(path: path)
+                throw error
+            }
+            let scan = SegmentScan(index: SparseIndex(interval: self.environment.options.indexInterval),
+                                   validEnd: SegmentFormat.headerSize, nextPosition: firstPosition, entryCount: 0)
+            let segment = Segment(firstPosition: firstPosition, createdAt: createdAt, path: path, file: file,
+                                  size: UInt64(SegmentFormat.headerSize), endPosition: firstPosition, scan: scan)
+            self.segments.append(segment)
+            return segment
+        } catch {
+            throw StorageError(error, "creating segment \(path)")
+        }
+    }
+
+    /// Creates the first segment of a new topic.
+    func createFirstSegment() async throws(StorageError) {
+        if self.segments.isEmpty { try await self.createSegment(firstPosition: 0) }
+    }
+
+    /// Stops accepting work, lets the batch in flight finish, and closes the files.
+    func close() async {
+        if self.failure == nil { self.failure = StorageError(.closed, "topic '\(self.name)' is closed") }
+        if self.writing {
+            await withCheckedContinuation { self.drainWaiters.append($0) }
+        }
+        for segment in self.segments {
+            await segment.file?.close()
+            segment.file = nil
+        }
+        await self.cursorLog.close()
+    }
+}

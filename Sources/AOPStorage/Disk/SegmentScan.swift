@@ -1,0 +1,74 @@
+/// The result of checking a whole segment file: where its valid entries are, which are damaged, and
+/// (for the last segment) where a torn tail starts. Pure: works on the file's bytes.
+struct SegmentScan: Equatable {
+    /// Sparse index of the valid entries.
+    var index: SparseIndex
+    /// Offset just past the last valid entry (the torn tail starts here for the last segment).
+    var validEnd: Int
+    /// The position after the last valid entry (firstPosition when there is none).
+    var nextPosition: UInt64
+    /// Number of valid entries.
+    var entryCount: Int
+    /// Damaged regions skipped: offset of the bad bytes → offset of the next valid entry.
+    var skips: [Int: Int] = [:]
+    /// Positions lost to corruption (not counting a torn tail).
+    var corruptPositions: Int = 0
+    /// Bytes from `validEnd` to the end of the file, when they were judged a torn tail.
+    var tornBytes: Int = 0
+
+    /// Scans `bytes` (a whole segment file, header included).
+    /// - Parameters:
+    ///   - endPosition: the first position of the next segment for a sealed segment; nil for the last
+    ///     one, whose tail may be torn.
+    static func scan(_ bytes: [UInt8], firstPosition: UInt64, endPosition: UInt64?, indexInterval: Int,
+                     maxEntrySize: Int) -> SegmentScan {
+        var result = SegmentScan(index: SparseIndex(interval: indexInterval), validEnd: SegmentFormat.headerSize,
+                                 nextPosition: firstPosition, entryCount: 0)
+        var offset = SegmentFormat.headerSize
+        let positionLimit = endPosition ?? UInt64.max
+        while offset < bytes.count, result.nextPosition < positionLimit {
+            let expected = result.nextPosition
+            if case .entry(let header, _) = EntryFormat.parse(bytes, at: offset, maxLength: maxEntrySize),
+               header.position >= expected, header.position < positionLimit {
+                result.corruptPositions += Int(header.position - expected)
+                result.index.add(position: header.position, offset: UInt64(offset))
+                offset += EntryFormat.headerSize + Int(header.length)
+                result.validEnd = offset
+                result.nextPosition = header.position + 1
+                result.entryCount += 1
+                continue
+            }
+            // Damage at `offset`. Look for a later valid entry.
+            let found = EntryFormat.resynchronize(bytes, after: offset, positions: expected..<positionLimit,
+                                                  maxLength: maxEntrySize)
+            // In the last segment, the damage is a torn write unless a later batch follows it: batches are
+            // written one at a time, each after the previous one was synced.
+            if let found, endPosition != nil || found.header.batchStart > expected
+                || EntryFormat.resynchronize(bytes, after: found.offset, positions: expected..<positionLimit,
+                                             maxLength: maxEntrySize, where: { $0.batchStart > expected }) != nil
+            {
+                // Sealed segment, or a later batch was written after this one: this batch had been
+                // synced, so this is corruption of durable data, not a torn write.
+                result.skips[offset] = found.offset
+                offset = found.offset
+                continue
+            }
+            if endPosition != nil {
+                // Sealed segment with nothing valid after the damage: the rest is lost.
+                result.corruptPositions += Int(positionLimit - expected)
+                result.nextPosition = positionLimit
+                result.skips[offset] = bytes.count
+                return result
+            }
+            break
+        }
+        if endPosition == nil {
+            result.tornBytes = bytes.count - result.validEnd
+        } else if result.nextPosition < positionLimit {
+            // The file ends before the positions the next segment implies.
+            result.corruptPositions += Int(positionLimit - result.nextPosition)
+            result.nextPosition = positionLimit
+        }
+        return result
+    }
+}
