@@ -93,6 +93,7 @@ def test_every_header_field_type_preserved_exactly(broker, names):
     d = c.expect("basic.deliver", 1)
     msg = c.read_content(d)
     assert msg.body == b"typed2" and msg.properties_raw == raw_props
+    c.call(1, "basic.cancel", "basic.cancel-ok", consumer_tag="ct")
     c.call(1, "queue.delete", "queue.delete-ok", queue=q)
     c.close()
 
