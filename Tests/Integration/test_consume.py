@@ -354,3 +354,20 @@ def test_pika_consume_generator(conn, ch):
             break
     ch.cancel()
     assert got == [b"m0", b"m1", b"m2"]
+
+
+def test_deleting_queue_on_consuming_channel_cancels_consumer_raw(broker, names):
+    from amqp_raw import RawConnection
+    q = names("selfdel")
+    c = RawConnection(broker.host, broker.port)
+    c.handshake()  # advertises consumer_cancel_notify
+    c.open_channel(1)
+    c.call(1, "queue.declare", "queue.declare-ok", queue=q)
+    c.call(1, "basic.consume", "basic.consume-ok", queue=q, consumer_tag="ct")
+    c.send_method(1, "queue.delete", queue=q)
+    got = [c.next_method(timeout=3), c.next_method(timeout=3)]
+    # RabbitMQ 3.10 sends queue.delete-ok, then basic.cancel(ct); the order is not asserted.
+    assert sorted(f.method for f in got) == ["basic.cancel", "queue.delete-ok"]
+    cancel = next(f for f in got if f.method == "basic.cancel")
+    assert cancel.args["consumer_tag"] == "ct" and cancel.channel == 1
+    c.close()
