@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "AOPWireTests", dependencies: ["AOPWire", "AOPTestSupport"], swiftSettings: strict),
         .testTarget(name: "AOPIOTests", dependencies: ["AOPIO"], swiftSettings: strict),
         .testTarget(name: "AOPStorageTests", dependencies: ["AOPStorage", "AOPIO"], swiftSettings: strict),
-        .testTarget(name: "AOPServerTests", dependencies: ["AOPServer"], swiftSettings: strict),
+        .testTarget(name: "AOPServerTests", dependencies: ["AOPServer", "AOPBroker", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
             name: "AOPBrokerTests",
             dependencies: ["AOPBroker", "AOPWire", "AOPTestSupport"],

@@ -1,4 +1,6 @@
 import AOPServer
+import AOPBroker
+import Logging
 import Testing
 
 @Suite struct ConfigurationFileTests {
