@@ -225,5 +225,29 @@ import Testing
         defer { loop.shutdown() }
         #expect(throws: IOError.self) { try TCPListener.bind(host: "localhost", port: 0, on: loop) }
     }
-}
 
+    @Test func shutdownCancelsOperationsInFlight() async throws {
+        let loop = try RingLoop(name: "test-stop", entries: 64)
+        let listener = try TCPListener.bind(host: "127.0.0.1", port: 0, on: loop)
+        let client = await onThread { BlockingClient(port: listener.localPort) }
+        defer { client.close() }
+        let pinned = PinnedConnection(try #require(await acceptOne(listener)))
+        let receiving = Task { await pinned.drain() }
+        let sleeping = Task { () async -> Bool in
+            do {
+                try await loop.sleep(for: .seconds(60))
+                return false
+            } catch {
+                return error is CancellationError
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))  // let both operations reach the kernel
+        await onThread { loop.shutdown() }
+        #expect(await sleeping.value)
+        let (chunks, error) = await receiving.value
+        #expect(chunks.isEmpty)
+        #expect(error?.errno == ECANCELED)
+        let connections = listener.connections()
+        for await _ in connections { Issue.record("listener accepted after shutdown") }
+    }
+}
