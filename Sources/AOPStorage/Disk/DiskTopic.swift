@@ -97,6 +97,9 @@ public actor DiskTopic: Topic {
             case .failure(let error):
                 for request in batch { request.waiter.resume(returning: .failure(error)) }
             }
+            // Let the appenders just resumed queue their next appends, so they join the next batch
+            // instead of trickling into two half-sized alternating batches.
+            await Task.yield()
         }
         self.writing = false
         let waiters = self.drainWaiters
