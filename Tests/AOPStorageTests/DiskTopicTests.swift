@@ -132,7 +132,7 @@ import Testing
 
     @Test func corruptionAfterTheScanIsSkippedOnRead() async throws {
         let fs = SimulatedFileSystem()
-        let engine = try await openEngine(fs)
+        let engine = try await openEngine(fs) { $0.tailCacheBytes = 0 }  // read the damaged file, not memory
         let topic = try await engine.persistentTopic(named: "log")
         for i in 0..<5 { _ = try await topic.append([payload("entry-\(i)")]) }
         let path = try segmentPaths(fs, topic: "log").last!
@@ -186,6 +186,20 @@ import Testing
         topic = try await engine.persistentTopic(named: "log")
         #expect(try await topic.read(from: .zero, limit: 10).map(\.payload) == [payload("before"), payload("tiny"), big])
         #expect(engine.statistics().truncatedBytes == 0)
+        await engine.shutdown()
+    }
+
+    @Test func recentEntriesAreReadFromTheTailCache() async throws {
+        let fs = SimulatedFileSystem()
+        let engine = try await openEngine(fs) { $0.tailCacheBytes = 200; $0.indexInterval = 2 }
+        let topic = try await engine.persistentTopic(named: "log")
+        for i in 0..<40 { _ = try await topic.append([payload("entry-\(i)")]) }
+        let before = engine.statistics().tailCacheHits
+        #expect(try await topic.read(from: Position(38), limit: 2).map(\.payload) == [payload("entry-38"), payload("entry-39")])
+        let afterRecent = engine.statistics().tailCacheHits
+        #expect(afterRecent > before)
+        #expect(try await topic.read(from: .zero, limit: 2).map(\.payload) == [payload("entry-0"), payload("entry-1")])
+        #expect(engine.statistics().tailCacheHits == afterRecent)  // old entries come from the file
         await engine.shutdown()
     }
 }
