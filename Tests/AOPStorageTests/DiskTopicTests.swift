@@ -202,4 +202,22 @@ import Testing
         #expect(engine.statistics().tailCacheHits == afterRecent)  // old entries come from the file
         await engine.shutdown()
     }
+
+    @Test func segmentWhoseCreationWasCutShortIsRemoved() async throws {
+        let fs = SimulatedFileSystem()
+        var engine = try await openEngine(fs)
+        var topic = try await engine.persistentTopic(named: "log")
+        for i in 0..<10 { _ = try await topic.append([payload("e\(i)")]) }
+        await engine.shutdown()
+        let stray = "/data/topics/log/" + SegmentFormat.fileName(firstPosition: 10)
+        _ = try await fs.open(path: stray, create: true)
+        fs.overwrite(path: stray, with: Array(SegmentFormat.magic.prefix(5)))  // torn header
+        engine = try await openEngine(fs)
+        topic = try await engine.persistentTopic(named: "log")
+        #expect(!fs.fileExists(path: stray))
+        #expect(await topic.segmentCount == 1)
+        #expect(try await topic.read(from: .zero, limit: 100).count == 10)
+        #expect(try await topic.append([payload("e10")]) == [Position(10)])
+        await engine.shutdown()
+    }
 }
