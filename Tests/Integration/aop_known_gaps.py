@@ -8,6 +8,4 @@ Keep this list short and honest; it is empty when aop implements everything test
 
 # marker name or node-id substring -> reason naming the missing feature
 KNOWN_GAPS: dict[str, str] = {
-    "restart": "persistence: aop-server opens InMemoryStorageEngine (Sources/aop-server/Storage.swift), "
-               "so durable exchanges/queues/bindings/messages do not survive a restart",
 }
