@@ -49,6 +49,9 @@ public actor VirtualHost {
     var queues: [String: QueueEntry] = [:]
     var topicIDs: [String: UInt32] = [:]
     var nextTopicID: UInt32 = 1
+    var reclaimTask: Task<Void, Never>?
+
+    isolated deinit { self.reclaimTask?.cancel() }
 
     public init(name: String, storage: any StorageEngine, logger: Logger) {
         self.name = name
@@ -61,6 +64,7 @@ public actor VirtualHost {
     public func start() async throws(AMQPError) {
         try await self.restoreDefinitions()
         await self.recoverUnreplicated()
+        self.startReclaiming(every: .seconds(5))
     }
 
     public func declareExchange(name: String, type: String, passive: Bool, durable: Bool, autoDelete: Bool,
