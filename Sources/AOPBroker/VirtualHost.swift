@@ -50,6 +50,8 @@ public actor VirtualHost {
     var topicIDs: [String: UInt32] = [:]
     var nextTopicID: UInt32 = 1
     var reclaimTask: Task<Void, Never>?
+    /// Queues whose declaration is setting up storage, with the declares waiting for it.
+    var creatingQueues: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     isolated deinit { self.reclaimTask?.cancel() }
 
