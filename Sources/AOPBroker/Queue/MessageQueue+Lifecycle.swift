@@ -129,7 +129,4 @@ extension MessageQueue {
         }
         return count
     }
-
-    /// Redeclare of an exclusive or other queue: x-expires counts it as a use.
-    var owner: UInt64? { self.definition.exclusiveOwner }
 }
