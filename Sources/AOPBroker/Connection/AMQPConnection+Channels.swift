@@ -74,6 +74,12 @@ extension AMQPConnection {
 
     func openChannel(_ id: UInt16) {
         let max = self.tuning.channelMax == 0 ? UInt16.max : self.tuning.channelMax
+        // RabbitMQ limits the number of open channels (530), and we also refuse numbers above the max (504).
+        guard self.channels.count < Int(max) else {
+            self.hardError(.init(.notAllowed, "number of channels opened (\(self.channels.count)) has reached the negotiated channel_max (\(max))",
+                                 classID: 20, methodID: 10))
+            return
+        }
         guard id <= max else {
             self.hardError(.init(.channelError, "channel number \(id) exceeds the negotiated channel_max (\(max))",
                                  classID: 20, methodID: 10))
