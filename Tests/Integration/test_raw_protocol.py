@@ -325,3 +325,25 @@ def test_client_close_gets_close_ok(broker):
     frames, _ = c.read_frames(0.5)
     assert frames == []
     c.close_socket()
+
+
+def test_frames_after_a_channel_error_in_the_same_write_are_discarded(broker, names):
+    # Spec 2.2.4: after sending channel.close the server discards every frame on that channel except
+    # close/close-ok, even frames that arrived in the same TCP segment as the failing one.
+    from amqp_raw import FRAME_BODY, frame, header_frame, method_frame
+    c = raw(broker)
+    c.handshake()
+    c.open_channel(1)
+    q = names("after-error")
+    data = method_frame(1, "basic.publish", exchange=names("missing-x"), routing_key="k", mandatory=False)
+    data += header_frame(1, 1) + frame(FRAME_BODY, 1, b"x")
+    data += method_frame(1, "queue.declare", queue=q)
+    c.send(data)
+    f = c.next_method(timeout=5)
+    assert f.method == "channel.close" and f.args["reply_code"] == 404, f
+    c.send_method(1, "channel.close-ok")
+    # The queue.declare was discarded: a passive declare on a new channel does not find the queue.
+    c.open_channel(2)
+    c.send_method(2, "queue.declare", queue=q, passive=True)
+    f = c.next_method(timeout=5)
+    assert f.method == "channel.close" and f.args["reply_code"] == 404, f

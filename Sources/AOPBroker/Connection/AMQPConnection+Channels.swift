@@ -17,8 +17,10 @@ extension AMQPConnection {
             // After our channel.close only close-ok (or a crossing close) counts (spec 2.2.4).
             switch frame {
             case .method(_, .channelCloseOk):
+                await self.releaseResources(of: id)
                 self.channels[id] = nil
             case .method(_, .channelClose):
+                await self.releaseResources(of: id)
                 self.send { $0.writeMethodFrame(channel: id, .channelCloseOk(ChannelCloseOk())) }
                 self.channels[id] = nil
             default:
@@ -45,7 +47,8 @@ extension AMQPConnection {
                                  classID: method.classID, methodID: method.methodID))
         case .method(let method):
             await self.flushPending(channel: id)
-            guard self.channels[id] != nil, !self.closed else { return }
+            // The flushed publishes may have failed and closed the channel: then this method is discarded.
+            guard let channel = self.channels[id], case .open = channel.state, !self.closed else { return }
             // Deliveries and cancellations that arrive while the method awaits wait until its reply is
             // written, so a client sees e.g. queue.delete-ok before the basic.cancel it caused.
             self.methodInFlight = true
@@ -67,8 +70,10 @@ extension AMQPConnection {
     func protocolError(_ error: AMQPError, channel id: UInt16) {
         if error.code.closesConnection {
             self.hardError(error)
-        } else {
-            Task { await self.closeChannel(id, error) }
+        } else if self.beginClosingChannel(id, error) {
+            // The channel is already closing (frames after this are discarded); release its
+            // consumers and unacked deliveries without holding up the frames behind this one.
+            Task { await self.releaseResources(of: id) }
         }
     }
 
@@ -90,11 +95,14 @@ extension AMQPConnection {
         self.send { $0.writeMethodFrame(channel: id, .channelOpenOk(ChannelOpenOk())) }
     }
 
-    /// Server-initiated channel.close after a soft error: release the channel's resources, then wait for close-ok.
-    func closeChannel(_ id: UInt16, _ error: AMQPError) async {
-        guard let channel = self.channels[id], case .open = channel.state else { return }
+    /// Server-initiated channel.close after a soft error: marks the channel closing at once (spec 2.2.4:
+    /// everything but close/close-ok is discarded from now on) and sends channel.close. Returns false when
+    /// the channel was not open.
+    func beginClosingChannel(_ id: UInt16, _ error: AMQPError) -> Bool {
+        guard let channel = self.channels[id], case .open = channel.state else { return false }
         self.logger.info("channel \(id) error: \(error)")
         self.channels[id]?.state = .closing
+        self.channels[id]?.pendingPublishes.removeAll()
         self.send {
             $0.writeMethodFrame(channel: id, .channelClose(ChannelClose(
                 replyCode: error.code.replyCode, replyText: Self.truncated(error.replyText),
@@ -102,7 +110,7 @@ extension AMQPConnection {
             )))
         }
         self.flush()
-        await self.releaseResources(of: id)
+        return true
     }
 
     /// Cancels the channel's consumers and requeues its unacked deliveries (channel close, connection loss).
