@@ -38,6 +38,14 @@ public struct BrokerService: Service {
         let broker = Broker(configuration: self.configuration.broker, storage: storage, logger: self.logger)
         try await broker.start()
 
+        let limit: UInt64
+        switch self.configuration.memoryHighWatermark {
+        case .absolute(let bytes): limit = bytes
+        case .relative(let fraction): limit = UInt64(Double(MemoryMonitor.physicalMemory()) * fraction)
+        }
+        let monitor = Task { await MemoryMonitor(limitBytes: limit, interval: .seconds(1)).run(broker: broker, logger: self.logger) }
+        defer { monitor.cancel() }
+
         let listener = try TCPListener.bind(host: self.configuration.bind, port: self.configuration.port,
                                             group: loops)
         self.logger.notice("listening on \(self.configuration.bind):\(listener.localPort)")

@@ -63,6 +63,13 @@ public enum ConfigurationFile {
                 configuration.broker.loopbackUsers = value == "none" ? [] :
                     value.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }
             case "cluster_name": configuration.broker.clusterName = value
+            case "vm_memory_high_watermark.relative":
+                guard let fraction = Double(value), fraction > 0 else {
+                    throw ParseError(line: lineNumber, message: "\(key): '\(value)' is not a positive fraction")
+                }
+                configuration.memoryHighWatermark = .relative(fraction)
+            case "vm_memory_high_watermark.absolute":
+                configuration.memoryHighWatermark = .absolute(try int(UInt64.self))
             default:
                 throw ParseError(line: lineNumber, message: "unknown setting '\(key)'")
             }

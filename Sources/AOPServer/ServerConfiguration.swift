@@ -11,6 +11,15 @@ public struct ServerConfiguration: Sendable {
     /// io_uring rings (one thread each) serving connections.
     public var ioThreads: Int = 1
     public var broker = BrokerConfiguration()
+    /// Resident memory above which publishers are blocked (RabbitMQ's `vm_memory_high_watermark`).
+    public var memoryHighWatermark: MemoryWatermark = .relative(0.4)
+
+    public enum MemoryWatermark: Sendable, Hashable {
+        /// A fraction of physical memory.
+        case relative(Double)
+        /// Bytes.
+        case absolute(UInt64)
+    }
 
     public init() {}
 }

@@ -7,6 +7,7 @@ extension AMQPConnection {
     /// the current read (or earlier, before another method on the same channel).
     func receivePublish(channel id: UInt16, _ publish: BasicPublish, _ properties: BasicProperties, _ body: [UInt8]) {
         guard var channel = self.channels[id] else { return }
+        self.hasPublished = true
         if publish.immediate {
             // RabbitMQ removed support for the immediate flag in 3.0.
             self.hardError(.init(.notImplemented, "immediate=true", classID: 60, methodID: 40))

@@ -33,6 +33,8 @@ actor AMQPConnection {
     var lastSend: ContinuousClock.Instant
     var closed = false
     var blockedNotified = false
+    /// Set by the first basic.publish: only publishing connections stop being read during an alarm.
+    var hasPublished = false
     /// Deliveries written since the last transit-credit release, per consumer gate.
     var transmittedSinceRelease: [ObjectIdentifier: (CreditGate, Int)] = [:]
 
@@ -79,8 +81,25 @@ actor AMQPConnection {
             self.inbound.writeBytes(chunk)
             await self.processInbound()
             self.flush()
+            if self.hasPublished && self.broker.alarms.isBlocked {
+                await self.waitWhileBlocked()
+            }
         }
         await self.teardown()
+    }
+
+    /// A resource alarm is on: stop reading from this publishing connection (TCP pushes back on the
+    /// client) until it clears, as RabbitMQ does. Heartbeat monitoring is suspended meanwhile.
+    func waitWhileBlocked() async {
+        while !self.closed && self.broker.alarms.isBlocked {
+            self.lastReceive = .now
+            do {
+                try await self.socket.loop.sleep(for: .milliseconds(100))
+            } catch {
+                return
+            }
+        }
+        self.lastReceive = .now
     }
 
     /// Decodes and handles every complete frame in the inbound buffer.
