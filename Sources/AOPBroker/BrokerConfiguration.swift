@@ -29,8 +29,9 @@ public struct BrokerConfiguration: Sendable {
     public var maxMessageSize: UInt64 = 134_217_728
     /// Outbound bytes buffered per connection before deliveries to it pause.
     public var outboundHighWatermark: Int = 1 << 20
-    /// Deliveries in flight to a no-ack consumer before it waits for the socket to drain.
-    public var noAckWindow: UInt32 = 2000
+    /// Deliveries per consumer handed to a connection but not yet written to its socket; with the
+    /// outbound watermark this bounds what a client that stops reading can make the broker hold.
+    public var transitWindow: UInt32 = 2000
     /// Reported to clients in server-properties.
     public var clusterName: String = "aop"
 

@@ -49,6 +49,11 @@ public actor VirtualHost {
     var queues: [String: QueueEntry] = [:]
     var topicIDs: [String: UInt32] = [:]
     var nextTopicID: UInt32 = 1
+    var reclaimTask: Task<Void, Never>?
+    /// Queues whose declaration is setting up storage, with the declares waiting for it.
+    var creatingQueues: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    isolated deinit { self.reclaimTask?.cancel() }
 
     public init(name: String, storage: any StorageEngine, logger: Logger) {
         self.name = name
@@ -61,6 +66,7 @@ public actor VirtualHost {
     public func start() async throws(AMQPError) {
         try await self.restoreDefinitions()
         await self.recoverUnreplicated()
+        self.startReclaiming(every: .seconds(5))
     }
 
     public func declareExchange(name: String, type: String, passive: Bool, durable: Bool, autoDelete: Bool,

@@ -132,7 +132,7 @@ import Testing
 
     @Test func corruptionAfterTheScanIsSkippedOnRead() async throws {
         let fs = SimulatedFileSystem()
-        let engine = try await openEngine(fs)
+        let engine = try await openEngine(fs) { $0.tailCacheBytes = 0 }  // read the damaged file, not memory
         let topic = try await engine.persistentTopic(named: "log")
         for i in 0..<5 { _ = try await topic.append([payload("entry-\(i)")]) }
         let path = try segmentPaths(fs, topic: "log").last!
@@ -186,6 +186,38 @@ import Testing
         topic = try await engine.persistentTopic(named: "log")
         #expect(try await topic.read(from: .zero, limit: 10).map(\.payload) == [payload("before"), payload("tiny"), big])
         #expect(engine.statistics().truncatedBytes == 0)
+        await engine.shutdown()
+    }
+
+    @Test func recentEntriesAreReadFromTheTailCache() async throws {
+        let fs = SimulatedFileSystem()
+        let engine = try await openEngine(fs) { $0.tailCacheBytes = 200; $0.indexInterval = 2 }
+        let topic = try await engine.persistentTopic(named: "log")
+        for i in 0..<40 { _ = try await topic.append([payload("entry-\(i)")]) }
+        let before = engine.statistics().tailCacheHits
+        #expect(try await topic.read(from: Position(38), limit: 2).map(\.payload) == [payload("entry-38"), payload("entry-39")])
+        let afterRecent = engine.statistics().tailCacheHits
+        #expect(afterRecent > before)
+        #expect(try await topic.read(from: .zero, limit: 2).map(\.payload) == [payload("entry-0"), payload("entry-1")])
+        #expect(engine.statistics().tailCacheHits == afterRecent)  // old entries come from the file
+        await engine.shutdown()
+    }
+
+    @Test func segmentWhoseCreationWasCutShortIsRemoved() async throws {
+        let fs = SimulatedFileSystem()
+        var engine = try await openEngine(fs)
+        var topic = try await engine.persistentTopic(named: "log")
+        for i in 0..<10 { _ = try await topic.append([payload("e\(i)")]) }
+        await engine.shutdown()
+        let stray = "/data/topics/log/" + SegmentFormat.fileName(firstPosition: 10)
+        _ = try await fs.open(path: stray, create: true)
+        fs.overwrite(path: stray, with: Array(SegmentFormat.magic.prefix(5)))  // torn header
+        engine = try await openEngine(fs)
+        topic = try await engine.persistentTopic(named: "log")
+        #expect(!fs.fileExists(path: stray))
+        #expect(await topic.segmentCount == 1)
+        #expect(try await topic.read(from: .zero, limit: 100).count == 10)
+        #expect(try await topic.append([payload("e10")]) == [Position(10)])
         await engine.shutdown()
     }
 }

@@ -98,11 +98,13 @@ extension AMQPConnection {
             }
             priority = Int32(p)
         }
+        let window = self.broker.configuration.transitWindow
         let credit: CreditGate
         if m.noAck {
-            credit = CreditGate(consumerLimit: self.broker.configuration.noAckWindow, channel: nil, unlimited: false)
+            credit = CreditGate(consumerLimit: 0, channel: nil, unlimited: true, transitWindow: window)
         } else {
-            credit = CreditGate(consumerLimit: channel.consumerPrefetch, channel: channel.channelCredit, unlimited: false)
+            credit = CreditGate(consumerLimit: channel.consumerPrefetch, channel: channel.channelCredit,
+                                unlimited: false, transitWindow: window)
         }
         guard self.channels[id] != nil else { return }
         self.channels[id]!.consumers[tag] = .init(tag: tag, queue: queue, noAck: m.noAck, credit: credit, ready: false)
@@ -155,7 +157,7 @@ extension AMQPConnection {
         var byQueue: [ObjectIdentifier: (MessageQueue, [UInt64])] = [:]
         for d in deliveries {
             byQueue[ObjectIdentifier(d.queue), default: (d.queue, [])].1.append(d.deliveryID)
-            d.credit?.release(1)
+            d.credit?.settled(1)
         }
         for (_, (queue, ids)) in byQueue {
             await queue.settle(ids, settlement)

@@ -29,12 +29,12 @@ extension AMQPConnection {
             self.flush()
             await self.requeue(toRequeue)
             if self.closed { return }
-            // Backpressure: a client that does not read makes us stop here; the deliveries' credit (noAck
-            // window or prefetch) then stops the queues.
+            // Backpressure: a client that does not read makes us stop here; the transit credit of the
+            // deliveries then stops the queues.
             if self.socket.pendingOutboundBytes > self.broker.configuration.outboundHighWatermark {
                 await self.socket.waitUntilWritable(threshold: self.broker.configuration.outboundHighWatermark / 2)
             }
-            await self.releaseNoAckCredit()
+            await self.releaseTransitCredit()
         }
     }
 
@@ -50,9 +50,8 @@ extension AMQPConnection {
             return true
         }
         let tag = channel.takeDeliveryTag()
-        if consumer.noAck {
-            self.noAckWritten[ObjectIdentifier(consumer.credit), default: (consumer.credit, 0)].1 += 1
-        } else {
+        self.transmittedSinceRelease[ObjectIdentifier(consumer.credit), default: (consumer.credit, 0)].1 += 1
+        if !consumer.noAck {
             channel.recordUnacked(tag: tag, .init(queue: delivery.queue, deliveryID: delivery.deliveryID, credit: consumer.credit))
         }
         self.channels[id] = channel
@@ -66,15 +65,15 @@ extension AMQPConnection {
         return true
     }
 
-    /// Returns the credit of no-ack deliveries once they are written to the socket.
-    func releaseNoAckCredit() async {
-        guard !self.noAckWritten.isEmpty else { return }
-        let written = self.noAckWritten
-        self.noAckWritten.removeAll()
-        for (_, (gate, count)) in written { gate.release(count) }
+    /// Returns the transit credit of deliveries written to the socket, and wakes their queues.
+    func releaseTransitCredit() async {
+        guard !self.transmittedSinceRelease.isEmpty else { return }
+        let written = self.transmittedSinceRelease
+        self.transmittedSinceRelease.removeAll()
+        for (_, (gate, count)) in written { gate.transmitted(count) }
         var queues: [ObjectIdentifier: MessageQueue] = [:]
         for channel in self.channels.values {
-            for consumer in channel.consumers.values where consumer.noAck {
+            for consumer in channel.consumers.values where written[ObjectIdentifier(consumer.credit)] != nil {
                 queues[ObjectIdentifier(consumer.queue)] = consumer.queue
             }
         }
@@ -91,7 +90,7 @@ extension AMQPConnection {
         for d in held where !self.write(d, channel: id) { toRequeue.append(d) }
         self.flush()
         await self.requeue(toRequeue)
-        await self.releaseNoAckCredit()
+        await self.releaseTransitCredit()
     }
 
     /// Sends deliveries back to their queues (consumer gone before they were written).

@@ -33,8 +33,8 @@ actor AMQPConnection {
     var lastSend: ContinuousClock.Instant
     var closed = false
     var blockedNotified = false
-    /// No-ack deliveries written since the last credit release, per consumer gate.
-    var noAckWritten: [ObjectIdentifier: (CreditGate, Int)] = [:]
+    /// Deliveries written since the last transit-credit release, per consumer gate.
+    var transmittedSinceRelease: [ObjectIdentifier: (CreditGate, Int)] = [:]
 
     init(id: UInt64, socket: TCPConnection, broker: Broker, logger: Logger) {
         self.id = id

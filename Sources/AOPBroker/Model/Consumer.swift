@@ -11,52 +11,83 @@ public protocol DeliverySink: AnyObject, Sendable {
     func consumerCancelled(tag: String)
 }
 
-/// Prefetch accounting shared by a channel and the queues its consumers read from (basic.qos).
+/// Credit shared by a channel and the queues its consumers read from.
 ///
-/// RabbitMQ semantics: `global=false` limits unacked deliveries per consumer; `global=true` limits them
-/// per channel, shared by all its consumers. Zero means unlimited. A queue calls `tryAcquire` before each
-/// delivery; the channel calls `release` when deliveries are settled and then tells blocked queues.
+/// Two limits apply to each delivery:
+/// - prefetch (basic.qos, RabbitMQ semantics): `global=false` limits unacked deliveries per consumer,
+///   `global=true` per channel (shared by its consumers); zero means unlimited. Returned by `settled(_:)`
+///   when the client acks, nacks or rejects (never for no-ack consumers).
+/// - the transit window: deliveries handed to the connection but not yet written to its socket. Returned
+///   by `transmitted(_:)` once written and the socket has drained below its watermark, so a client that
+///   stops reading stops its queues instead of growing the broker's memory.
+/// A queue calls `tryAcquire` before each delivery and `release` to undo an acquisition it did not use;
+/// after credit returns the channel tells the queues (`MessageQueue.creditAvailable()`).
 public final class CreditGate: Sendable {
     struct State {
         var consumerLimit: UInt32     // 0 = unlimited
         var consumerUnacked: UInt32
         var channel: ChannelCredit?
+        var transitLimit: UInt32      // 0 = unlimited
+        var inTransit: UInt32
     }
     let state: Mutex<State>
-    /// no-ack consumers are never limited.
+    /// No-ack consumers hold no prefetch credit (only transit).
     public let unlimited: Bool
 
-    public init(consumerLimit: UInt32, channel: ChannelCredit?, unlimited: Bool) {
-        self.state = Mutex(State(consumerLimit: consumerLimit, consumerUnacked: 0, channel: channel))
+    public init(consumerLimit: UInt32, channel: ChannelCredit?, unlimited: Bool, transitWindow: UInt32 = 0) {
+        self.state = Mutex(State(consumerLimit: consumerLimit, consumerUnacked: 0, channel: channel,
+                                 transitLimit: transitWindow, inTransit: 0))
         self.unlimited = unlimited
     }
 
-    /// Takes up to `wanted` credits; returns how many were granted (0 when the consumer is at its limit).
+    /// Takes up to `wanted` credits; returns how many were granted (0 when the consumer is at a limit).
     public func tryAcquire(_ wanted: Int) -> Int {
-        guard !self.unlimited else { return wanted }
-        return self.state.withLock { s in
+        self.state.withLock { s in
             var n = wanted
-            if s.consumerLimit > 0 { n = min(n, Int(s.consumerLimit) - Int(s.consumerUnacked)) }
-            if let channel = s.channel { n = channel.tryAcquire(max(0, n)) }
+            if s.transitLimit > 0 { n = min(n, Int(s.transitLimit) - Int(s.inTransit)) }
             n = max(0, n)
-            s.consumerUnacked += UInt32(n)
+            if !self.unlimited {
+                if s.consumerLimit > 0 { n = min(n, Int(s.consumerLimit) - Int(s.consumerUnacked)) }
+                n = max(0, n)
+                if let channel = s.channel { n = channel.tryAcquire(n) }
+                s.consumerUnacked += UInt32(n)
+            }
+            s.inTransit += UInt32(n)
             return n
         }
     }
 
-    /// Returns `count` credits (deliveries settled).
+    /// Undoes `count` acquisitions that were not delivered (both prefetch and transit credit).
     public func release(_ count: Int) {
-        guard !self.unlimited, count > 0 else { return }
+        guard count > 0 else { return }
         self.state.withLock { s in
-            let n = min(UInt32(count), s.consumerUnacked)
-            s.consumerUnacked -= n
-            s.channel?.release(Int(n))
+            s.inTransit -= min(UInt32(count), s.inTransit)
+            if !self.unlimited { Self.settle(&s, count) }
         }
     }
 
+    /// `count` delivered messages were acked, nacked or rejected: returns their prefetch credit.
+    public func settled(_ count: Int) {
+        guard !self.unlimited, count > 0 else { return }
+        self.state.withLock { Self.settle(&$0, count) }
+    }
+
+    /// `count` deliveries were written to the socket: returns their transit credit.
+    public func transmitted(_ count: Int) {
+        guard count > 0 else { return }
+        self.state.withLock { $0.inTransit -= min(UInt32(count), $0.inTransit) }
+    }
+
+    private static func settle(_ s: inout State, _ count: Int) {
+        let n = min(UInt32(count), s.consumerUnacked)
+        s.consumerUnacked -= n
+        s.channel?.release(Int(n))
+    }
+
     public var hasCredit: Bool {
-        guard !self.unlimited else { return true }
-        return self.state.withLock { s in
+        self.state.withLock { s in
+            if s.transitLimit > 0, s.inTransit >= s.transitLimit { return false }
+            if self.unlimited { return true }
             if s.consumerLimit > 0, s.consumerUnacked >= s.consumerLimit { return false }
             return s.channel?.hasCredit ?? true
         }

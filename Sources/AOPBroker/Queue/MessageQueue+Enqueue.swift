@@ -13,6 +13,7 @@ extension MessageQueue {
         var admittedCount = 0
         var admittedBytes = 0
         var refused: [DeadLetterItem] = []
+        let zeroTTLGrace: Int64 = self.consumers.members.contains { $0.registration.credit.hasCredit } ? 1000 : 0
         for (slot, item) in items.enumerated() {
             if deduplicate, let last = self.lastIndexed[item.topicID], item.position <= last { continue }
             if self.policy.overflow != .dropHead {
@@ -35,7 +36,8 @@ extension MessageQueue {
             }
             var ttl = self.policy.messageTTL
             if let e = item.expiration { ttl = min(ttl ?? e, e) }
-            let expiresAt = ttl.map { now + max(0, $0) } ?? 0
+            // TTL 0 (RabbitMQ): delivered only if a consumer can take it at once, else expired.
+            let expiresAt = ttl.map { $0 <= 0 ? now + zeroTTLGrace : now + $0 } ?? 0
             let entry = IndexEntry(topicID: item.topicID, messagePosition: item.position,
                                    expiresAt: expiresAt,
                                    bodySize: item.bodySize, persistent: item.persistent)

@@ -129,16 +129,4 @@ extension MessageQueue {
         }
         return count
     }
-
-    /// Redeclare of an exclusive or other queue: x-expires counts it as a use.
-    var owner: UInt64? { self.definition.exclusiveOwner }
-}
-
-extension MessageQueue {
-    /// Drops a queue object that lost a declare race: stops it without touching storage.
-    func discard() {
-        self.lifecycle = .deleted
-        self.expiryTimer?.cancel()
-        self.idleTimer?.cancel()
-    }
 }

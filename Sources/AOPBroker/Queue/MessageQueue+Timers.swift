@@ -20,7 +20,6 @@ extension MessageQueue {
         self.expiryTimer = nil
         self.expiryDeadline = nil
         self.expireHeads()
-        self.dispatchScheduled = false
         self.scheduleDispatch()   // refills the window, delivers, and re-arms the timer
         self.scheduleExpiry()
     }

@@ -73,6 +73,8 @@ extension MessageQueue {
     /// Fetches the messages for index entries, batched per message topic. Missing ones (trimmed or
     /// undecodable) are absent from the result.
     func fetchMessages(_ entries: [IndexEntry]) async -> [MessageKey: Message] {
+        self.fetchesInFlight += 1
+        defer { self.fetchesInFlight -= 1 }
         var byTopic: [UInt32: [Position]] = [:]
         for e in entries { byTopic[e.topicID, default: []].append(e.messagePosition) }
         var out: [MessageKey: Message] = [:]

@@ -59,6 +59,8 @@ public actor MessageQueue {
     var dispatchScheduled = false
     var dispatchRunning = false
     var deadLetters: Deque<DeadLetterItem> = []
+    /// Body fetches in progress (their entries are in no other collection meanwhile).
+    var fetchesInFlight = 0
     var deadLetterRunning = false
 
     var expiryTimer: Task<Void, Never>?

@@ -1,4 +1,4 @@
-public import AOPWire
+import AOPWire
 
 /// A binding's identity as RabbitMQ keys it: destination, binding key compared byte for byte, and the
 /// arguments sorted by key (`rabbit_binding:sort_args`). Two binds with the same identity are one

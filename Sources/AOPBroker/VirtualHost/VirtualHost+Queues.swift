@@ -35,20 +35,32 @@ extension VirtualHost {
             throw .accessRefused("queue name '\(name)' contains reserved prefix 'amq.*'")
         }
         let parsed = try QueueArguments(parsing: arguments, queue: name, vhost: self.name)
-        let definition = QueueDefinition(name: name, durable: durable, exclusiveOwner: exclusive ? connectionID : nil,
-                                         autoDelete: autoDelete, arguments: arguments)
-        let queue = try await self.openQueue(definition, policy: QueuePolicy(parsed), fresh: true)
-        guard self.queues[name] == nil else {
-            // Declared concurrently while we awaited: answer as a redeclare.
-            await queue.discard()
+        if self.creatingQueues[name] != nil {
+            // Being created by a concurrent declare (its topics are being set up): wait, then redeclare.
+            await withCheckedContinuation { self.creatingQueues[name, default: []].append($0) }
             return try await self.queueDeclare(name: name, passive: passive, durable: durable, exclusive: exclusive,
                                                autoDelete: autoDelete, arguments: arguments, connectionID: connectionID)
         }
-        self.queues[name] = QueueEntry(definition: definition, actor: queue)
+        let definition = QueueDefinition(name: name, durable: durable, exclusiveOwner: exclusive ? connectionID : nil,
+                                         autoDelete: autoDelete, arguments: arguments)
+        self.creatingQueues[name] = []
+        let opened: MessageQueue
+        do {
+            opened = try await self.openQueue(definition, policy: QueuePolicy(parsed), fresh: true)
+        } catch {
+            self.finishCreating(name)
+            throw error
+        }
+        self.queues[name] = QueueEntry(definition: definition, actor: opened)
+        self.finishCreating(name)
         if durable, !exclusive {
             try await self.storageCall { () async throws(StorageError) in try await self.definitions.save(definition) }
         }
         return QueueDeclareResult(name: name, messageCount: 0, consumerCount: 0)
+    }
+
+    private func finishCreating(_ name: String) {
+        for waiter in self.creatingQueues.removeValue(forKey: name) ?? [] { waiter.resume() }
     }
 
     /// `amq.gen-` + 22 base64url characters (RabbitMQ's shape for server-named queues).

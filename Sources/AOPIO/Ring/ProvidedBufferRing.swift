@@ -47,7 +47,7 @@ final class ProvidedBufferRing {
     }
 
     deinit {
-        // Unregistering fails harmlessly after io_uring_queue_exit; the ring is gone by then.
+        // The loop drops its buffer ring after all operations completed and before io_uring_queue_exit.
         _ = io_uring_unregister_buf_ring(self.ring, Int32(self.groupID))
         free(UnsafeMutableRawPointer(self.bufferRing))
         self.storage.deallocate()

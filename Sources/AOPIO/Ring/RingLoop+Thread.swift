@@ -148,8 +148,9 @@ extension RingLoop {
     private func finish() {
         // Run what the cancelled operations' completions enqueued, then release the ring.
         self.drainRemoteForExit()
-        io_uring_queue_exit(self.ring)
+        // Unregister the buffer ring before the ring's descriptor closes (the number could be reused).
         self.providedBuffers = nil
+        io_uring_queue_exit(self.ring)
     }
 
     private func drainRemoteForExit() {

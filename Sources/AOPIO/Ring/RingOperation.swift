@@ -72,7 +72,7 @@ extension RingLoop {
         _ continuation: UnsafeContinuation<Int32, Never>,
         _ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void
     ) {
-        if operation.cancellation != .none, operation.cancelled.load(ordering: .acquiring) {
+        if self.stopping || (operation.cancellation != .none && operation.cancelled.load(ordering: .acquiring)) {
             operation.state = .completed
             continuation.resume(returning: -ECANCELED)
             return

@@ -77,6 +77,10 @@ extension TCPConnection {
         guard !self.recvArmed, !self.isClosed, self.endOfInput == nil,
             self.bufferedInbound < self.maxBufferedInbound
         else { return }
+        guard !self.loop.stopping else {
+            self.endOfInput = .failed(IOError(errno: ECANCELED, operation: "recv (ring loop shutting down)"))
+            return
+        }
         let buffers: ProvidedBufferRing
         do {
             buffers = try self.loop.recvBuffers()

@@ -47,6 +47,10 @@ extension TCPConnection {
     }
 
     private func submitSend() {
+        guard !self.loop.stopping else {
+            self.failSend(IOError(errno: ECANCELED, operation: "send (ring loop shutting down)"))
+            return
+        }
         let fd = self.fd
         let start = self.inflight.base! + self.inflightOffset
         let length = self.inflight.count - self.inflightOffset

@@ -122,12 +122,12 @@ public final class TCPListener: @unchecked Sendable {
             self.accepted(result)
         }
         guard final else { return }
-        if self.closing {
+        if self.closing || self.loop.stopping {
             self.finishClose()
         } else if result == -EMFILE || result == -ENFILE || result == -ENOBUFS || result == -ENOMEM {
             // Out of descriptors or memory: retry later instead of spinning.
             self.loop.schedule(after: .milliseconds(100)) {
-                if !self.closing, !self.acceptArmed { self.armAccept() }
+                if !self.closing, !self.acceptArmed, !self.loop.stopping { self.armAccept() }
             }
         } else {
             self.armAccept()

@@ -13,6 +13,8 @@ public struct DiskStorageOptions: Sendable {
     public var maxBatchBytes: Int = 4 << 20
     /// Largest payload accepted (and believed during recovery).
     public var maxEntrySize: Int = 64 << 20
+    /// Bytes of each topic's most recent writes kept in memory for readers that keep up (0 = none).
+    public var tailCacheBytes: Int = 128 << 10
     /// Retention of consumed segments.
     public var retention: Retention = .none
     /// The definitions log and cursor logs are rewritten when larger than this and more than twice

@@ -10,6 +10,8 @@ public struct DiskStorageStatistics: Sendable, Hashable {
     public var commitRounds: Int = 0
     /// fdatasync calls issued by the durability scheduler (at most one per dirty file per round).
     public var fileSyncs: Int = 0
+    /// Reads served from a topic's tail cache instead of the file.
+    public var tailCacheHits: Int = 0
 }
 
 /// Shared, thread-safe counters behind `DiskStorageStatistics`.

@@ -31,8 +31,10 @@ extension DiskTopic {
                 segments.append(Segment(firstPosition: firstPosition, createdAt: header?.createdAt ?? 0, path: path,
                                         file: file, size: size, endPosition: firstPosition, scan: nil))
             }
-            // A last segment whose header never became durable was being created: drop it.
-            while let last = segments.last, last.size < UInt64(SegmentFormat.headerSize) || last.createdAt == 0 {
+            // A last segment whose header never became durable was being created: drop it. (Entries are
+            // written only after the header is synced, so such a file holds no more than a header's bytes.
+            // A bad header on a longer file is damage: the file is kept and its entries are scanned.)
+            while let last = segments.last, last.size <= UInt64(SegmentFormat.headerSize), last.createdAt == 0 {
                 logger.warning("removing a segment whose creation did not complete", metadata: ["segment": "\(last.path)"])
                 await last.file?.close()
                 try fileSystem.remove(path: last.path)

@@ -138,6 +138,13 @@ extension DiskTopic {
             case .incomplete(let needed):
                 let count = min(max(needed, Self.readChunk), validEnd - offset)
                 guard count >= needed else { throw self.corrupt(segment, at: offset) }
+                if let cached = self.tailCache.read(segment: segment.firstPosition, offset: offset, needed: needed,
+                                                    count: count) {
+                    self.environment.counters.update { $0.tailCacheHits += 1 }
+                    buffer = cached
+                    bufferStart = offset
+                    continue
+                }
                 do throws(IOError) {
                     buffer = try await file.read(count: count, at: UInt64(offset))
                 } catch {

@@ -24,6 +24,7 @@ public actor DiskTopic: Topic {
     var drainWaiters: [CheckedContinuation<Void, Never>] = []
     let cursorLog: KeyValueLog
     var cursors: [String: DurableCursor] = [:]
+    var tailCache: TailCache
 
     init(name: String, directory: String, environment: TopicEnvironment, segments: sending [Segment],
          cursorLog: KeyValueLog) {
@@ -33,6 +34,7 @@ public actor DiskTopic: Topic {
         self.segments = segments
         self.nextPosition = segments.last?.endPosition ?? 0
         self.cursorLog = cursorLog
+        self.tailCache = TailCache(capacity: environment.options.tailCacheBytes)
     }
 
     var logger: Logger { self.environment.logger }
@@ -97,6 +99,9 @@ public actor DiskTopic: Topic {
             case .failure(let error):
                 for request in batch { request.waiter.resume(returning: .failure(error)) }
             }
+            // Let the appenders just resumed queue their next appends, so they join the next batch
+            // instead of trickling into two half-sized alternating batches.
+            await Task.yield()
         }
         self.writing = false
         let waiters = self.drainWaiters
@@ -156,6 +161,7 @@ public actor DiskTopic: Topic {
         for (i, offset) in offsets.enumerated() {
             active.scan?.index.add(position: first + UInt64(i), offset: start + UInt64(offset))
         }
+        self.tailCache.append(buffer, segment: active.firstPosition, at: Int(start))
         active.size = start + UInt64(buffer.count)
         active.scan?.validEnd = Int(active.size)
         active.scan?.entryCount += offsets.count

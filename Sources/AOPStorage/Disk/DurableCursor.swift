@@ -9,7 +9,7 @@ public actor DurableCursor: Cursor {
     private let log: KeyValueLog
     private var version: UInt64 = 0
     private var durableVersion: UInt64 = 0
-    private var inFlight: Task<Result<Void, StorageError>, Never>?
+    private var inFlight: (task: Task<Result<Void, StorageError>, Never>, version: UInt64)?
 
     init(name: String, acks: AckRangeSet, log: KeyValueLog) {
         self.name = name
@@ -41,28 +41,31 @@ public actor DurableCursor: Cursor {
         try await self.persist(upTo: self.version)
     }
 
-    /// Returns once the state of `target` (or later) is durable.
+    /// Returns once the state of `target` (or later) is durable. One checkpoint is in flight at a time;
+    /// whoever observes it complete (owner or waiter) records its outcome, so nobody spins on a finished task.
     private func persist(upTo target: UInt64) async throws(StorageError) {
         while self.durableVersion < target {
-            if let flight = self.inFlight {
-                try await flight.value.get()
-                continue
-            }
-            let version = self.version
-            let bytes = self.acks.encoded()
-            let log = self.log
-            let name = self.name
-            let flight = Task { () -> Result<Void, StorageError> in
-                do throws(StorageError) {
-                    try await log.write(name, bytes)
-                    return .success(())
-                } catch {
-                    return .failure(error)
+            let flight: Task<Result<Void, StorageError>, Never>
+            let version: UInt64
+            if let current = self.inFlight {
+                (flight, version) = current
+            } else {
+                version = self.version
+                let bytes = self.acks.encoded()
+                let log = self.log
+                let name = self.name
+                flight = Task { () -> Result<Void, StorageError> in
+                    do throws(StorageError) {
+                        try await log.write(name, bytes)
+                        return .success(())
+                    } catch {
+                        return .failure(error)
+                    }
                 }
+                self.inFlight = (flight, version)
             }
-            self.inFlight = flight
             let result = await flight.value
-            self.inFlight = nil
+            if self.inFlight?.task == flight { self.inFlight = nil }
             if case .success = result { self.durableVersion = max(self.durableVersion, version) }
             try result.get()
         }

@@ -66,7 +66,7 @@ import Testing
         #expect(gate.tryAcquire(2) == 2)
         #expect(gate.tryAcquire(5) == 1)
         #expect(!gate.hasCredit)
-        gate.release(2)
+        gate.settled(2)
         #expect(gate.tryAcquire(5) == 2)
     }
 
@@ -77,7 +77,7 @@ import Testing
         #expect(a.tryAcquire(3) == 3)
         #expect(b.tryAcquire(3) == 1)
         #expect(!a.hasCredit && !b.hasCredit)
-        a.release(3)
+        a.settled(3)
         #expect(b.tryAcquire(10) == 3)
     }
 
@@ -87,6 +87,32 @@ import Testing
         #expect(a.tryAcquire(5) == 2)
         let b = CreditGate(consumerLimit: 0, channel: channel, unlimited: false)
         #expect(b.tryAcquire(20) == 8)
+    }
+
+    @Test func transitWindowBoundsDeliveriesNotYetWritten() {
+        let gate = CreditGate(consumerLimit: 0, channel: nil, unlimited: false, transitWindow: 3)
+        #expect(gate.tryAcquire(5) == 3)
+        #expect(!gate.hasCredit)
+        gate.settled(3)  // acks do not free transit credit
+        #expect(gate.tryAcquire(1) == 0)
+        gate.transmitted(2)
+        #expect(gate.tryAcquire(5) == 2)
+    }
+
+    @Test func noAckConsumersAreLimitedOnlyByTransit() {
+        let gate = CreditGate(consumerLimit: 1, channel: ChannelCredit(limit: 1), unlimited: true, transitWindow: 4)
+        #expect(gate.tryAcquire(10) == 4)
+        gate.transmitted(4)
+        #expect(gate.tryAcquire(10) == 4)
+        gate.release(4)  // undo: transit returns
+        #expect(gate.tryAcquire(1) == 1)
+    }
+
+    @Test func releaseUndoesBothPrefetchAndTransit() {
+        let gate = CreditGate(consumerLimit: 2, channel: nil, unlimited: false, transitWindow: 2)
+        #expect(gate.tryAcquire(2) == 2)
+        gate.release(2)
+        #expect(gate.tryAcquire(2) == 2)
     }
 
     @Test func zeroMeansUnlimited() {

@@ -32,3 +32,26 @@ import Testing
         #expect(try await v.messageCount("big") == 0)
     }
 }
+
+@Suite struct ReclaimTests {
+    @Test func consumedMessagesAreReclaimedButReferencedOnesStay() async throws {
+        let storage = InMemoryStorageEngine()
+        let v = try await makeVHost(storage)
+        try await v.declare("a")
+        try await v.declare("b")
+        try await v.bind("a", "amq.fanout")
+        try await v.bind("b", "amq.fanout")
+        try await v.send("amq.fanout", (0..<10).map { message("\($0)") })
+        let topic = try await storage.topic(named: "exchange-transient./.amq.fanout", kind: .nonPersistent)
+        #expect(try await v.drain("a").count == 10)
+        let qb = try await v.queue(named: "b", connectionID: 1)
+        for _ in 0..<4 { _ = try await qb.get(noAck: true) }
+        await v.reclaimMessageTopics()
+        // Queue b still needs messages 4…9.
+        let left = try await topic.read(from: .zero, limit: 100)
+        #expect(left.map(\.position.raw) == Array(4..<10))
+        #expect(try await v.drain("b") == (4..<10).map { "\($0)" })
+        await v.reclaimMessageTopics()
+        #expect(try await topic.read(from: .zero, limit: 100).isEmpty)
+    }
+}

@@ -62,3 +62,18 @@ import Testing
         await expectError(404) { _ = try await v.queue(named: "victim", connectionID: 1) }
     }
 }
+
+@Suite struct DeclareRaceTests {
+    @Test func concurrentDeclaresOfOneQueueShareIt() async throws {
+        let v = try await makeVHost()
+        let results = try await withThrowingTaskGroup(of: QueueDeclareResult.self) { group in
+            for _ in 0..<8 { group.addTask { try await v.declare("same") } }
+            var out: [QueueDeclareResult] = []
+            for try await r in group { out.append(r) }
+            return out
+        }
+        #expect(results.count == 8)
+        try await v.send("", [message("m", key: "same")])
+        #expect(try await v.drain("same") == ["m"])
+    }
+}

@@ -55,6 +55,19 @@ import Testing
         #expect(death?["reason"]?.stringValue == "expired")
     }
 
+    @Test func zeroTTLGoesToAReadyConsumerElseExpires() async throws {
+        let v = try await deadLetterSetup(["x-message-ttl": 0])
+        try await v.send("", [message("nobody", key: "src")])
+        await waitUntil { (try? await v.messageCount("dead")) == 1 }
+        #expect(try await v.messageCount("dead") == 1)
+        let sink = TestSink()
+        let q = try await v.queue(named: "src", connectionID: 1)
+        try await q.consume(consumer("c", sink: sink, noAck: true))
+        try await v.send("", [message("ready", key: "src")])
+        await sink.wait(for: 1)
+        #expect(sink.bodies == ["ready"])
+    }
+
     @Test func perMessageExpirationAtHead() async throws {
         let v = try await deadLetterSetup()
         try await v.send("", [message("short", key: "src", expiration: "20"), message("long", key: "src")])
