@@ -219,3 +219,38 @@ def test_queue_declare_nowait_then_use(broker, names):
     assert m is not None and m.body == b"after nowait declare"
     c.call(1, "queue.delete", "queue.delete-ok", queue=q)
     c.close()
+
+
+def test_concurrent_declare_of_same_durable_queue(broker, names):
+    """Several connections declare the same durable queue at once (like two tutorial workers)."""
+    import threading
+    q = names("race")
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker():
+        try:
+            c = connect(broker)
+            try:
+                ch = c.channel()
+                start.wait(timeout=10)
+                ch.queue_declare(q, durable=True)
+                ch.confirm_delivery()
+                ch.basic_publish("", q, b"x", properties=pika.BasicProperties(delivery_mode=2))
+            finally:
+                if c.is_open:
+                    c.close()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    c = connect(broker)
+    ch = c.channel()
+    assert queue_count(ch, q) == 4
+    ch.queue_delete(q)
+    c.close()
