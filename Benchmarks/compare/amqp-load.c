@@ -20,6 +20,7 @@
  * Build: cc -O2 -pthread -o amqp-load amqp-load.c -lrabbitmq
  * Usage: amqp-load --port P [--host H] [--mode transient|persistent] [--duration S] [--warmup S]
  *                  [--drain-timeout S] [--cap N] [--window N] [--prefetch N] [--ack-every N] [--size BYTES]
+ *                  [--consumer 0|1]   (0: publish only, for diagnostics)
  */
 #define _GNU_SOURCE
 #include <amqp.h>
@@ -36,6 +37,9 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 /* ---------------------------------------------------------------------------------------------- options */
 static const char *opt_host = "127.0.0.1";
@@ -49,6 +53,7 @@ static int opt_window = 256;
 static int opt_prefetch = 256;
 static int opt_ack_every = 64;
 static int opt_size = -1; /* default: 16 transient, 1024 persistent */
+static int opt_consumer = 1; /* --consumer 0: publish only (diagnostics; no in-flight cap, lost not meaningful) */
 
 /* ---------------------------------------------------------------------------------------------- shared state */
 static char queue_name[128];
@@ -135,6 +140,11 @@ static amqp_connection_state_t open_conn(const char *who) {
     set_error(who, "connect %s:%d: %s", opt_host, opt_port, amqp_error_string2(rc));
     amqp_destroy_connection(c);
     return NULL;
+  }
+  /* Explicitly disable Nagle (harmless if the library already did): small frames must not wait. */
+  if (getenv("AMQP_LOAD_NAGLE") == NULL) {
+    int one = 1;
+    setsockopt(amqp_get_sockfd(c), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
   if (reply_error(who, "login", amqp_login(c, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest"))) {
     amqp_destroy_connection(c);
@@ -260,7 +270,7 @@ static void *producer_main(void *arg) {
   uint64_t seq = 0;
   while (!atomic_load_explicit(&stop_publish, memory_order_relaxed)) {
     uint64_t p = atomic_load_explicit(&published, memory_order_relaxed);
-    if (p - atomic_load_explicit(&consumed, memory_order_relaxed) > opt_cap) {
+    if (opt_consumer && p - atomic_load_explicit(&consumed, memory_order_relaxed) > opt_cap) {
       if (opt_persistent && producer_read_confirms(c, 0) < 0) goto out_free;
       sleep_s(0.0002);
       continue;
@@ -386,7 +396,7 @@ out:
 static void usage(void) {
   fprintf(stderr, "usage: amqp-load --port P [--host H] [--mode transient|persistent] [--duration S] "
                   "[--warmup S] [--drain-timeout S] [--cap N] [--window N] [--prefetch N] [--ack-every N] "
-                  "[--size BYTES]\n");
+                  "[--size BYTES] [--consumer 0|1]\n");
   exit(2);
 }
 
@@ -423,6 +433,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--prefetch")) opt_prefetch = atoi(v);
     else if (!strcmp(a, "--ack-every")) opt_ack_every = atoi(v);
     else if (!strcmp(a, "--size")) opt_size = atoi(v);
+    else if (!strcmp(a, "--consumer")) opt_consumer = atoi(v) != 0;
     else usage();
   }
   if (!strcmp(mode, "persistent")) opt_persistent = 1;
@@ -445,7 +456,12 @@ int main(int argc, char **argv) {
   int started = 0;
   double rate_pub = 0, rate_cons = 0, rate_conf = 0, window = 0, drain_s = 0;
   if (setup) {
-    pthread_create(&cons, NULL, consumer_main, NULL);
+    if (opt_consumer) {
+      pthread_create(&cons, NULL, consumer_main, NULL);
+    } else {
+      atomic_store(&consumer_ready, 1);
+      atomic_store(&consumer_done, 1);
+    }
     while (!atomic_load(&consumer_ready) && now_s() - t_start < 15) sleep_s(0.01);
     pthread_create(&prod, NULL, producer_main, NULL);
     started = 1;
@@ -465,7 +481,7 @@ int main(int argc, char **argv) {
     uint64_t last_c = atomic_load(&consumed);
     while (1) {
       uint64_t c = atomic_load(&consumed);
-      int all = c >= atomic_load(&published) &&
+      int all = (c >= atomic_load(&published) || !opt_consumer) &&
                 (!opt_persistent || atomic_load(&confirmed) >= atomic_load(&published));
       if (all && atomic_load(&producer_done)) break;
       if (atomic_load(&consumer_done) && atomic_load(&producer_done)) break;
@@ -494,7 +510,7 @@ int main(int argc, char **argv) {
       hung = 1;
       set_error("producer", "thread did not finish within 5 s after stop (blocked in socket I/O?)");
     }
-    if (pthread_timedjoin_np(cons, NULL, &dl) != 0) {
+    if (opt_consumer && pthread_timedjoin_np(cons, NULL, &dl) != 0) {
       hung = 1;
       set_error("consumer", "thread did not finish within 5 s after stop (blocked in socket I/O?)");
     }

@@ -130,7 +130,7 @@ def main() -> int:
     print(f"load after:  {load_after}")
     print(f"{args.runs} runs per broker, {args.duration:.0f} s measured after {args.warmup:.0f} s warm-up, "
           "medians of successful runs")
-    hdr = (f"| {'scenario':50} | {'broker':8} | {'published/s':>11} | {'consumed/s':>11} | {'lost (max)':>10} "
+    hdr = (f"| {'scenario':52} | {'broker':8} | {'published/s':>11} | {'consumed/s':>11} | {'lost (max)':>10} "
            f"| {'failed':>6} | {'aop/rabbit (consumed)':>21} |")
     print(hdr)
     print("|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|")
@@ -144,7 +144,7 @@ def main() -> int:
             ratio = ""
             if name == "aop":
                 ratio = f"{cons / rc:.2f}" if cons is not None and rc else "n/a"
-            print(f"| {SCENARIOS[s]['label']:50} | {name:8} | {fmt_rate(pub):>11} | {fmt_rate(cons):>11} "
+            print(f"| {SCENARIOS[s]['label']:52} | {name:8} | {fmt_rate(pub):>11} | {fmt_rate(cons):>11} "
                   f"| {'-' if lost is None else lost:>10} | {failed}/{len(rs):<4} | {ratio:>21} |")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps({"load_before": load_before, "load_after": load_after,
