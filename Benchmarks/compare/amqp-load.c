@@ -21,6 +21,8 @@
  * Usage: amqp-load --port P [--host H] [--mode transient|persistent] [--duration S] [--warmup S]
  *                  [--drain-timeout S] [--cap N] [--window N] [--prefetch N] [--ack-every N] [--size BYTES]
  *                  [--consumer 0|1]   (0: publish only, for diagnostics)
+ *                  [--refill N]       (persistent: once the window is full, publish again only when N
+ *                                      slots are free, i.e. in bursts of N; default 1)
  */
 #define _GNU_SOURCE
 #include <amqp.h>
@@ -53,6 +55,7 @@ static int opt_window = 256;
 static int opt_prefetch = 256;
 static int opt_ack_every = 64;
 static int opt_size = -1; /* default: 16 transient, 1024 persistent */
+static int opt_refill = 1; /* persistent: when the window is full, wait until this many slots are free */
 static int opt_consumer = 1; /* --consumer 0: publish only (diagnostics; no in-flight cap, lost not meaningful) */
 
 /* ---------------------------------------------------------------------------------------------- shared state */
@@ -235,7 +238,7 @@ static int producer_handle_frame(const amqp_frame_t *fr) {
 static int producer_read_confirms(amqp_connection_state_t c, int block) {
   for (;;) {
     uint64_t outstanding = atomic_load(&published) - atomic_load(&confirmed);
-    int must_wait = block && outstanding >= (uint64_t)opt_window;
+    int must_wait = block && outstanding + (uint64_t)opt_refill > (uint64_t)opt_window;
     struct timeval zero = {0, 0}, one = {1, 0};
     amqp_frame_t fr;
     int rc = amqp_simple_wait_frame_noblock(c, &fr, must_wait ? &one : &zero);
@@ -396,7 +399,7 @@ out:
 static void usage(void) {
   fprintf(stderr, "usage: amqp-load --port P [--host H] [--mode transient|persistent] [--duration S] "
                   "[--warmup S] [--drain-timeout S] [--cap N] [--window N] [--prefetch N] [--ack-every N] "
-                  "[--size BYTES] [--consumer 0|1]\n");
+                  "[--size BYTES] [--consumer 0|1] [--refill N]\n");
   exit(2);
 }
 
@@ -434,12 +437,14 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--ack-every")) opt_ack_every = atoi(v);
     else if (!strcmp(a, "--size")) opt_size = atoi(v);
     else if (!strcmp(a, "--consumer")) opt_consumer = atoi(v) != 0;
+    else if (!strcmp(a, "--refill")) opt_refill = atoi(v);
     else usage();
   }
   if (!strcmp(mode, "persistent")) opt_persistent = 1;
   else if (strcmp(mode, "transient")) usage();
   if (opt_size < 0) opt_size = opt_persistent ? 1024 : 16;
   if (opt_window < 1 || opt_window >= RING) opt_window = 256;
+  if (opt_refill < 1 || opt_refill > opt_window) opt_refill = 1;
   snprintf(queue_name, sizeof queue_name, "amqp-load-%s-%ld-%d", mode, (long)time(NULL), (int)getpid());
 
   /* Set-up connection: declare the queue (and delete it at the end). */
