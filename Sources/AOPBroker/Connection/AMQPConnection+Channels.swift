@@ -46,7 +46,8 @@ extension AMQPConnection {
             self.hardError(.init(.commandInvalid, "\(method.name) may not be sent by a client",
                                  classID: method.classID, methodID: method.methodID))
         case .method(let method):
-            await self.flushPending(channel: id)
+            self.enqueuePending(channel: id)
+            await self.waitForPublishes()
             // The flushed publishes may have failed and closed the channel: then this method is discarded.
             guard let channel = self.channels[id], case .open = channel.state, !self.closed else { return }
             // Deliveries and cancellations that arrive while the method awaits wait until its reply is

@@ -38,23 +38,57 @@ extension AMQPConnection {
         self.channels[id] = channel
     }
 
-    /// Hands every channel's pending publishes to the broker.
-    func flushAllPending() async {
-        for id in self.channels.keys.sorted() where !(self.channels[id]?.pendingPublishes.isEmpty ?? true) {
-            await self.flushPending(channel: id)
+    /// Hands every channel's pending publishes to the publish worker (no waiting: the connection goes on
+    /// reading while earlier batches wait for storage, so the next batch grows and one fdatasync covers it).
+    func enqueueAllPending() {
+        for id in self.channels.keys where !(self.channels[id]?.pendingPublishes.isEmpty ?? true) {
+            self.enqueuePending(channel: id)
         }
     }
 
-    /// Publishes the channel's pending messages in runs of consecutive publishes to one exchange (one broker
-    /// call per run keeps per-channel order), then sends returns and confirms.
-    func flushPending(channel id: UInt16) async {
+    func enqueuePending(channel id: UInt16) {
         guard let pending = self.channels[id]?.pendingPublishes, !pending.isEmpty else { return }
         self.channels[id]?.pendingPublishes.removeAll()
-        await self.publish(channel: id, pending)
+        self.publishQueue.append((id, pending))
+        self.publishQueuedCount += pending.count
+        guard !self.publishWorkerRunning else { return }
+        self.publishWorkerRunning = true
+        Task { await self.runPublishWorker() }
+    }
+
+    /// Publishes queued batches in arrival order, merging what queued up per channel (per-channel order
+    /// is kept; AMQP orders nothing across channels), then wakes whoever waits for the queue to drain.
+    func runPublishWorker() async {
+        while !self.publishQueue.isEmpty {
+            let items = self.publishQueue
+            self.publishQueue.removeAll()
+            var order: [UInt16] = []
+            var merged: [UInt16: [Channel.PendingPublish]] = [:]
+            for (id, list) in items {
+                if merged[id] == nil { order.append(id) }
+                merged[id, default: []].append(contentsOf: list)
+            }
+            for id in order {
+                let batch = merged[id]!
+                await self.publish(channel: id, batch)
+                self.publishQueuedCount -= batch.count
+            }
+        }
+        self.publishWorkerRunning = false
+        let waiters = self.publishIdleWaiters
+        self.publishIdleWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until every queued publish has been handed to the broker and answered (before a method that
+    /// must follow them, before tx.commit, when too much is queued, at teardown).
+    func waitForPublishes() async {
+        guard self.publishWorkerRunning else { return }
+        await withCheckedContinuation { self.publishIdleWaiters.append($0) }
     }
 
     func publish(channel id: UInt16, _ pending: [Channel.PendingPublish]) async {
-        guard let vhost = self.virtualHost else { return }
+        guard let vhost = self.virtualHost, let channel = self.channels[id], case .open = channel.state else { return }
         var start = 0
         while start < pending.count {
             let exchange = pending[start].request.message.exchange

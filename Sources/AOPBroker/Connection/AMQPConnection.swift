@@ -33,6 +33,12 @@ actor AMQPConnection {
     var lastSend: ContinuousClock.Instant
     var closed = false
     var blockedNotified = false
+    /// Publishes handed to the publish worker and not yet answered by the broker.
+    var publishQueue: [(UInt16, [Channel.PendingPublish])] = []
+    var publishQueuedCount = 0
+    var publishWorkerRunning = false
+    var publishIdleWaiters: [CheckedContinuation<Void, Never>] = []
+    static let maxQueuedPublishes = 8192
     /// Set by the first basic.publish: only publishing connections stop being read during an alarm.
     var hasPublished = false
     /// Deliveries written since the last transit-credit release, per consumer gate.
@@ -81,6 +87,10 @@ actor AMQPConnection {
             self.inbound.writeBytes(chunk)
             await self.processInbound()
             self.flush()
+            // Bounded publish pipeline: stop reading while too much waits for the broker.
+            if self.publishQueuedCount > Self.maxQueuedPublishes {
+                await self.waitForPublishes()
+            }
             if self.hasPublished && self.broker.alarms.isBlocked {
                 await self.waitWhileBlocked()
             }
@@ -132,7 +142,7 @@ actor AMQPConnection {
                 if self.closed { break }
             }
         }
-        await self.flushAllPending()
+        self.enqueueAllPending()
         self.inbound.discardReadBytes()
     }
 
@@ -206,6 +216,7 @@ actor AMQPConnection {
     /// Releases everything the connection held: consumers, unacked deliveries (requeued), exclusive queues.
     func teardown() async {
         self.closed = true
+        await self.waitForPublishes()
         self.machine.socketClosed()
         self.inbox.dropWake()
         let ids = Array(self.channels.keys)
