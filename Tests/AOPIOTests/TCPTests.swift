@@ -55,6 +55,34 @@ import Testing
         }
     }
 
+    @Test func receiveResumptionsStayOnTheRing() async throws {
+        try await withLoop { loop in
+            let listener = try TCPListener.bind(host: "127.0.0.1", port: 0, on: loop)
+            defer { listener.close() }
+            let port = listener.localPort
+            // Ping-pong: every round suspends receive() and resumes it from a CQE.
+            let client = Task { await onThread { () -> Int in
+                let client = BlockingClient(port: port)
+                defer { client.close() }
+                var done = 0
+                for round in 0..<200 {
+                    client.send([UInt8(truncatingIfNeeded: round)])
+                    if client.receive(count: 1) == [UInt8(truncatingIfNeeded: round)] { done += 1 }
+                }
+                client.shutdownWrite()
+                _ = client.receiveToEnd()
+                return done
+            } }
+            let pinned = PinnedConnection(try #require(await acceptOne(listener)))
+            let echo = Task { try await pinned.echo() }
+            let rounds = await client.value
+            #expect(rounds == 200)
+            #expect(try await echo.value == 200)
+            // A hop through another executor per resumption would enqueue ~200 jobs from other threads.
+            #expect(loop.remoteEnqueueCount < 20)
+        }
+    }
+
     @Test func detectsEndOfFile() async throws {
         try await withLoop { loop in
             let listener = try TCPListener.bind(host: "127.0.0.1", port: 0, on: loop)

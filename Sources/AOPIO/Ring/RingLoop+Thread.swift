@@ -162,7 +162,7 @@ extension RingLoop {
             let idle = self.localJobs.isEmpty
             let remote = self.remote.withLock { queue in
                 let taken = queue
-                queue = RemoteQueue()
+                queue = RemoteQueue(remoteJobCount: queue.remoteJobCount)
                 queue.stopped = (idle && taken.jobs.isEmpty && taken.closures.isEmpty) || rounds >= 100
                 return taken
             }

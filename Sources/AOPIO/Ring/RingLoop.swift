@@ -22,6 +22,8 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
         var closures: [@Sendable () -> Void] = []
         /// Set when the loop thread has exited; later closures are refused.
         var stopped = false
+        /// Jobs enqueued from other threads so far (tests check that hot paths stay on the ring).
+        var remoteJobCount = 0
     }
 
     public let name: String
@@ -103,7 +105,10 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
         if self.isCurrent {
             self.localJobs.append(job)
         } else {
-            self.remote.withLock { $0.jobs.append(job) }
+            self.remote.withLock {
+                $0.jobs.append(job)
+                $0.remoteJobCount += 1
+            }
             self.wake()
         }
     }
@@ -140,6 +145,9 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
         if accepted { self.wake() }
         return accepted
     }
+
+    /// Jobs enqueued from other threads so far.
+    var remoteEnqueueCount: Int { self.remote.withLock { $0.remoteJobCount } }
 
     /// Wakes the ring from another thread (one eventfd write per wakeup, not per job).
     func wake() {
