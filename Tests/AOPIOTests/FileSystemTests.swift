@@ -30,6 +30,7 @@ private func roundTrip(_ fs: any FileSystem, directory: String) async throws {
     try fs.remove(path: directory + "/sub/dir/renamed.log")
     #expect(!fs.fileExists(path: directory + "/sub/dir/renamed.log"))
     await #expect(throws: IOError.self) { _ = try await fs.open(path: directory + "/missing", create: false) }
+    for path in [directory + "/sub/dir", directory + "/sub", directory] { rmdir(path) }
 }
 
 /// A ring-pinned actor using files, to check the io_uring file path from the loop thread itself.
@@ -65,6 +66,7 @@ actor FileUser {
         #expect(try await FileUser(loop: group.loops[0]).writeAndRead(file) == [42, 43])
         await file.close()
         try fs.remove(path: directory + "/f")
+        rmdir(directory)
     }
 
     @Test func injectsNoSpaceAfterLimitWithShortWrite() async throws {
@@ -87,6 +89,8 @@ actor FileUser {
         try await file.write([3], at: 10)
         #expect(faults.bytesWritten == 11)
         await file.close()
+        try fs.remove(path: directory + "/f")
+        rmdir(directory)
     }
 
     @Test func injectsNoSpaceFlagEIOAndShortWrite() async throws {
@@ -122,5 +126,7 @@ actor FileUser {
         faults.update { $0.readError = false }
         #expect(try await file.read(count: 10, at: 0) == [7, 8, 0, 0, 11])
         await file.close()
+        try fs.remove(path: directory + "/f")
+        rmdir(directory)
     }
 }

@@ -153,16 +153,25 @@ extension RingLoop {
         io_uring_queue_exit(self.ring)
     }
 
+    /// Runs the remaining jobs and closures (operations started now fail with ECANCELED), then
+    /// marks the queue stopped in the same critical section that found it empty.
     private func drainRemoteForExit() {
         var rounds = 0
-        repeat {
+        while true {
             rounds += 1
+            let idle = self.localJobs.isEmpty
             let remote = self.remote.withLock { queue in
-                defer { queue = RemoteQueue() }
-                return queue
+                let taken = queue
+                queue = RemoteQueue(remoteJobCount: queue.remoteJobCount)
+                queue.stopped = (idle && taken.jobs.isEmpty && taken.closures.isEmpty) || rounds >= 100
+                return taken
             }
             self.localJobs.append(contentsOf: remote.jobs)
+            for closure in remote.closures {
+                closure()
+            }
             self.runJobs()
-        } while !self.localJobs.isEmpty && rounds < 100
+            if (idle && remote.jobs.isEmpty && remote.closures.isEmpty) || rounds >= 100 { return }
+        }
     }
 }

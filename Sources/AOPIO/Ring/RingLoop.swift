@@ -20,6 +20,10 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
     struct RemoteQueue {
         var jobs: [UnownedJob] = []
         var closures: [@Sendable () -> Void] = []
+        /// Set when the loop thread has exited; later closures are refused.
+        var stopped = false
+        /// Jobs enqueued from other threads so far (tests check that hot paths stay on the ring).
+        var remoteJobCount = 0
     }
 
     public let name: String
@@ -101,7 +105,10 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
         if self.isCurrent {
             self.localJobs.append(job)
         } else {
-            self.remote.withLock { $0.jobs.append(job) }
+            self.remote.withLock {
+                $0.jobs.append(job)
+                $0.remoteJobCount += 1
+            }
             self.wake()
         }
     }
@@ -123,14 +130,24 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
     }
 
     /// Runs `body` on the loop thread: now if already there, else in the loop's next iteration.
-    func execute(_ body: @escaping @Sendable () -> Void) {
+    /// - Returns: false (and `body` never runs) when the loop has already shut down.
+    @discardableResult
+    func execute(_ body: @escaping @Sendable () -> Void) -> Bool {
         if self.isCurrent {
             body()
-        } else {
-            self.remote.withLock { $0.closures.append(body) }
-            self.wake()
+            return true
         }
+        let accepted = self.remote.withLock { queue in
+            guard !queue.stopped else { return false }
+            queue.closures.append(body)
+            return true
+        }
+        if accepted { self.wake() }
+        return accepted
     }
+
+    /// Jobs enqueued from other threads so far.
+    var remoteEnqueueCount: Int { self.remote.withLock { $0.remoteJobCount } }
 
     /// Wakes the ring from another thread (one eventfd write per wakeup, not per job).
     func wake() {
@@ -140,7 +157,9 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
     }
 
     /// Stops the loop: cancels the operations still in flight, waits for their completions, runs the
-    /// jobs they produced, then joins the thread. Jobs enqueued after this returns are never run.
+    /// jobs they produced, then joins the thread. Operations started afterwards fail with ECANCELED
+    /// (timers throw `CancellationError`), but jobs enqueued afterwards (calls into actors pinned to
+    /// this loop) are never run: stop using the loop's actors before shutting it down.
     public func shutdown() {
         let thread = self.thread.withLock { thread in
             defer { thread = nil }

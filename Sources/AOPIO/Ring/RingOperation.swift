@@ -54,12 +54,16 @@ extension RingLoop {
     ) async -> Int32 {
         if operation.cancellation == .none {
             return await withUnsafeContinuation(isolation: isolation) { continuation in
-                self.execute { self.start(operation, continuation, prepare) }
+                if !self.execute({ self.start(operation, continuation, prepare) }) {
+                    continuation.resume(returning: -ECANCELED)  // the loop has shut down
+                }
             }
         }
         return await withTaskCancellationHandler {
             await withUnsafeContinuation(isolation: isolation) { continuation in
-                self.execute { self.start(operation, continuation, prepare) }
+                if !self.execute({ self.start(operation, continuation, prepare) }) {
+                    continuation.resume(returning: -ECANCELED)  // the loop has shut down
+                }
             }
         } onCancel: {
             operation.cancelled.store(true, ordering: .releasing)

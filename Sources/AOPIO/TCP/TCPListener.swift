@@ -102,6 +102,10 @@ public final class TCPListener: @unchecked Sendable {
     private func startAccepting() {
         guard !self.started, !self.closing else { return }
         self.started = true
+        guard !self.loop.stopping else {
+            self.finishClose()
+            return
+        }
         self.armAccept()
     }
 
