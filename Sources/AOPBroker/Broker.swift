@@ -21,6 +21,8 @@ public final class Broker: Sendable {
         var accepting = true
     }
     let registry = Mutex(Registry())
+    /// True while a task polls the storage for free space (the disk alarm is on).
+    let diskProbeRunning = Mutex(false)
 
     public static let version = "0.1.0"
 
@@ -130,5 +132,7 @@ public final class Alarms: Sendable {
     }
 
     public var isBlocked: Bool { self.active.withLock { !$0.isEmpty } }
+    /// Whether the alarm `name` is on.
+    public func isActive(_ name: String) -> Bool { self.active.withLock { $0.contains(name) } }
     public var reason: String { self.active.withLock { $0.sorted().joined(separator: ", ") } }
 }

@@ -107,4 +107,12 @@ public protocol StorageEngine: Sendable {
     func deleteTopic(named name: String) async throws(StorageError)
     var metadata: any MetadataStore { get }
     func shutdown() async
+    /// Bytes free for this engine's files (statvfs `f_bavail`), or nil when it has no such limit or cannot
+    /// tell. The broker polls it while its disk alarm is on.
+    func availableBytes() async -> Int64?
+}
+
+extension StorageEngine {
+    /// Default: no disk behind the engine.
+    public func availableBytes() async -> Int64? { nil }
 }

@@ -104,6 +104,7 @@ extension AMQPConnection {
                 self.protocolError(error.failing(classID: 60, methodID: 40), channel: id)
                 return
             }
+            if outcomes.contains(.noSpace) { await self.broker.storageFull() }
             guard self.channels[id] != nil, !self.closed else { return }
             self.reportOutcomes(channel: id, run, outcomes)
             self.flush()
@@ -135,7 +136,7 @@ extension AMQPConnection {
                 }
             }
             guard let sequence = pending.sequence else { continue }
-            if outcome == .rejected {
+            if outcome == .rejected || outcome == .noSpace {
                 flushAcks(self)
                 self.send { $0.writeMethodFrame(channel: id, .basicNack(BasicNack(deliveryTag: sequence, multiple: false, requeue: false))) }
             } else {

@@ -27,6 +27,7 @@ actor Exchange {
         await self.lock()
         defer { self.unlock() }
         var positions = [Position?](repeating: nil, count: items.count)
+        var noSpace = [Bool](repeating: false, count: items.count)
         for slot in [self.persistentSlot, self.transientSlot] {
             let persistent = slot.id == self.persistentSlot.id
             let indices = items.indices.filter { items[$0].persistent == persistent }
@@ -35,10 +36,13 @@ actor Exchange {
                 let appended = try await slot.topic.append(indices.map { items[$0].payload })
                 for (i, p) in zip(indices, appended) { positions[i] = p }
             } catch {
-                continue   // those items stay nil → .rejected (publisher gets a nack)
+                // Those items stay nil → .rejected or .noSpace (the publisher gets a nack either way).
+                if error.code == .noSpace { for i in indices { noSpace[i] = true } }
+                continue
             }
         }
-        let outcomes = await self.index(items, positions: positions, deduplicate: false)
+        var outcomes = await self.index(items, positions: positions, deduplicate: false)
+        for i in items.indices where noSpace[i] { outcomes[i] = .noSpace }
         await self.commitReplicators(items, positions: positions)
         return outcomes
     }
@@ -85,12 +89,14 @@ actor Exchange {
         }
         var accepted = [Bool](repeating: false, count: items.count)
         var rejected = [Bool](repeating: false, count: items.count)
+        var noSpace = [Bool](repeating: false, count: items.count)
         func apply(_ slots: [Int], _ results: [EnqueueResult]) {
             for (slot, result) in zip(slots, results) {
                 switch result {
                 case .accepted: accepted[slot] = true
                 case .rejected: rejected[slot] = true
                 case .dropped: break
+                case .noSpace: noSpace[slot] = true
                 }
             }
         }
@@ -108,6 +114,9 @@ actor Exchange {
         return items.indices.map { i in
             if positions[i] == nil { return .rejected }
             if rejected[i] { return .rejected }
+            // An index append that hit ENOSPC in any destination queue: nacked (an ack would claim every
+            // queue holds it).
+            if noSpace[i] { return .noSpace }
             return accepted[i] ? .routed : .unroutable
         }
     }

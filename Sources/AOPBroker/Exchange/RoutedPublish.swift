@@ -31,4 +31,6 @@ enum EnqueueResult: Sendable, Hashable {
     case rejected
     /// The queue was deleted meanwhile (or the index append failed): not enqueued.
     case dropped
+    /// The index append failed with ENOSPC: not enqueued.
+    case noSpace
 }

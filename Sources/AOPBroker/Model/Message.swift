@@ -37,4 +37,7 @@ public enum PublishOutcome: Sendable, Hashable {
     case unroutable
     /// A queue refused it (x-overflow reject-publish, or storage failure): a confirming publisher gets basic.nack.
     case rejected
+    /// Not stored because the disk is full (ENOSPC): a confirming publisher gets basic.nack, and the broker
+    /// raises its `disk` alarm (connection.blocked) until space returns.
+    case noSpace
 }

@@ -51,7 +51,8 @@ extension MessageQueue {
             do {
                 appended = try await self.levels[level].topic.append(group.map { $0.entry.encoded() })
             } catch {
-                for g in group { results[g.slot] = .rejected }
+                let result: EnqueueResult = error.code == .noSpace ? .noSpace : .rejected
+                for g in group { results[g.slot] = result }
                 continue
             }
             guard case .running = self.lifecycle else { return items.map { _ in .dropped } }

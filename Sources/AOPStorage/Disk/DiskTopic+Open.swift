@@ -43,9 +43,9 @@ extension DiskTopic {
             }
             for i in segments.indices.dropLast() { segments[i].endPosition = segments[i + 1].firstPosition }
             if let last = segments.last, let file = last.file {
-                let bytes = try await file.read(count: Int(last.size), at: 0)
-                let scan = SegmentScan.scan(bytes, firstPosition: last.firstPosition, endPosition: nil,
-                                            indexInterval: options.indexInterval, maxEntrySize: options.maxEntrySize)
+                let scan = try await SegmentScan.scan(file: file, size: Int(last.size), firstPosition: last.firstPosition,
+                                                      endPosition: nil, indexInterval: options.indexInterval,
+                                                      maxEntrySize: options.maxEntrySize)
                 if scan.tornBytes > 0 {
                     logger.warning("truncating torn tail", metadata: [
                         "segment": "\(last.path)", "offset": "\(scan.validEnd)", "bytes": "\(scan.tornBytes)",

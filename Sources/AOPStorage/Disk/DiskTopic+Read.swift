@@ -64,9 +64,13 @@ extension DiskTopic {
         let previous = segment.scan
         let size = segment.size
         let file = try await self.file(of: segment)
-        let bytes: [UInt8]
+        let options = self.environment.options
+        let scan: SegmentScan
         do throws(IOError) {
-            bytes = try await file.read(count: Int(size), at: 0)
+            // Chunked: memory is bounded by the read chunk, not by the segment size.
+            scan = try await SegmentScan.scan(file: file, size: Int(size), firstPosition: segment.firstPosition,
+                                              endPosition: segment.endPosition, indexInterval: options.indexInterval,
+                                              maxEntrySize: options.maxEntrySize)
         } catch {
             throw StorageError(error, "reading \(segment.path)")
         }
@@ -74,9 +78,6 @@ extension DiskTopic {
         guard segment.size == size, segment.scan == previous else {
             throw StorageError(.corrupt, "segment \(segment.path) changed while it was being checked")
         }
-        let options = self.environment.options
-        let scan = SegmentScan.scan(bytes, firstPosition: segment.firstPosition, endPosition: segment.endPosition,
-                                    indexInterval: options.indexInterval, maxEntrySize: options.maxEntrySize)
         let found = scan.corruptPositions - (previous?.corruptPositions ?? 0)
         if found > 0 {
             self.environment.counters.update { $0.corruptEntries += found }
