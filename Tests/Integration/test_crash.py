@@ -266,9 +266,10 @@ def test_kill9_during_consumption_with_manual_acks():
             corrupt = [d[0] for d in after + deliveries if d[2] != body_for(d[0])]
             assert not corrupt, f"corrupted: {corrupt[:5]}"
             assert not back, f"cycle {cycle}: {len(back)} messages acked 2 s before the kill came back"
-            # Delivered-but-unacked messages come back after the crash; RabbitMQ's classic queues flag them
-            # redelivered. aop does not persist delivery state: reported, not asserted (see the report).
+            # Delivered-but-unacked messages come back after the crash flagged redelivered (aop flags every
+            # message recovered from before the restart, since delivery state is not persisted).
             unflagged = [d[0] for d in after if d[0] in {x[0] for x in deliveries} and not d[1]]
+            assert not unflagged, f"cycle {cycle}: {len(unflagged)} delivered before the crash came back unflagged"
             print(f"cycle {cycle}: outstanding {len(outstanding)} acked-before-kill {len(acked)} "
                   f"acked-but-back {len(back)} delivered-before-and-back-without-redelivered {len(unflagged)}")
             outstanding = set()  # the second consume acked everything and closed cleanly

@@ -39,7 +39,10 @@ extension MessageQueue {
         for e in entries {
             next = e.position.next
             guard !acknowledged.contains(e.position), let entry = IndexEntry(decoding: e.payload) else { continue }
-            self.levels[level].window.append(ReadyEntry(indexPosition: e.position, entry: entry, redelivered: false))
+            // Entries that were in the index before this start (a restart) may have been delivered before:
+            // they come back flagged redelivered (delivery state is not persisted, so conservatively all).
+            let recovered = e.position < self.levels[level].checkAcknowledgedBelow
+            self.levels[level].window.append(ReadyEntry(indexPosition: e.position, entry: entry, redelivered: recovered))
         }
         if entries.isEmpty {
             // Nothing readable (trimmed or a failed read): treat the known end as reached.

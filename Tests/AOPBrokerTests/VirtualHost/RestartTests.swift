@@ -25,11 +25,20 @@ import Testing
         await expectError(404) { _ = try await v.queue(named: "tq", connectionID: 1) }
         await expectError(404) { try await v.send("tx", [message("m")]) }
         await expectError(406) { try await v.declare("dq", durable: true) }   // arguments restored
+        // Everything recovered from before the restart may have been delivered: flagged redelivered.
+        let recoveredQueue = try await v.queue(named: "dq", connectionID: 1)
+        let peek = try #require(try await recoveredQueue.get(noAck: false))
+        #expect(peek.redelivered)
+        await recoveredQueue.settle([peek.deliveryID], .requeue)
         let restored = try await v.drain("dq")
         #expect(restored == ["1", "2", "3"])
         #expect(try await v.send("dx", [message("4", key: "a.z", persistent: true)]) == [.routed])
+        let fresh = try #require(try await v.send("dx", [message("5", key: "a.z", persistent: true)]).first)
+        #expect(fresh == .routed)
+        let newDelivery = try #require(try await recoveredQueue.get(noAck: true))
+        #expect(!newDelivery.redelivered)   // published after the restart: never delivered before
         let after = try await v.drain("dq")
-        #expect(after == ["4"])
+        #expect(after == ["5"])
     }
 
     @Test func deletedDurableQueueStaysDeleted() async throws {
