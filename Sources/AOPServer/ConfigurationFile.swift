@@ -68,6 +68,18 @@ public enum ConfigurationFile {
                     throw ParseError(line: lineNumber, message: "\(key): '\(value)' is not a positive fraction")
                 }
                 configuration.memoryHighWatermark = .relative(fraction)
+            case "storage.segment_size":
+                let size = try int(UInt64.self)
+                guard size >= 4096 else { throw ParseError(line: lineNumber, message: "\(key) must be at least 4096") }
+                configuration.segmentSize = size
+            case "storage.retention.time_ms":
+                if value == "infinite" { configuration.retainForever = true } else {
+                    configuration.retentionTime = .milliseconds(try int(Int64.self))
+                }
+            case "storage.retention.size":
+                if value == "infinite" { configuration.retainForever = true } else {
+                    configuration.retentionSize = try int(UInt64.self)
+                }
             case "vm_memory_high_watermark.absolute":
                 configuration.memoryHighWatermark = .absolute(try int(UInt64.self))
             default:

@@ -11,6 +11,13 @@ public struct ServerConfiguration: Sendable {
     /// io_uring rings (one thread each) serving connections.
     public var ioThreads: Int = 1
     public var broker = BrokerConfiguration()
+    /// Storage: segment file size, and retention of consumed segments (Pulsar's policy: a consumed segment
+    /// is kept while younger than `retentionTime` or while the topic is under `retentionSize`; nil does not
+    /// hold data back; `retainForever` keeps everything).
+    public var segmentSize: UInt64 = 64 << 20
+    public var retentionTime: Duration?
+    public var retentionSize: UInt64?
+    public var retainForever = false
     /// Resident memory above which publishers are blocked (RabbitMQ's `vm_memory_high_watermark`).
     public var memoryHighWatermark: MemoryWatermark = .relative(0.4)
 

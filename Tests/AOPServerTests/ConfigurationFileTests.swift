@@ -30,7 +30,16 @@ import Testing
             loopback_users = none
             io_threads = 2
             cluster_name = test
+            storage.segment_size = 1048576
+            storage.retention.time_ms = 60000
+            storage.retention.size = 1000000
+            vm_memory_high_watermark.absolute = 2000000
             """, to: &c)
+        #expect(c.segmentSize == 1_048_576)
+        #expect(c.retentionTime == .milliseconds(60000))
+        #expect(c.retentionSize == 1_000_000)
+        #expect(!c.retainForever)
+        #expect(c.memoryHighWatermark == .absolute(2_000_000))
         #expect(c.bind == "0.0.0.0")
         #expect(c.port == 5673)
         #expect(c.dataDirectory == "/var/lib/aop")
@@ -46,6 +55,14 @@ import Testing
         #expect(c.broker.loopbackUsers.isEmpty)
         #expect(c.ioThreads == 2)
         #expect(c.broker.clusterName == "test")
+    }
+
+    @Test func infiniteRetention() throws {
+        var c = ServerConfiguration()
+        try ConfigurationFile.apply("storage.retention.time_ms = infinite\nvm_memory_high_watermark.relative = 0.6", to: &c)
+        #expect(c.retainForever)
+        #expect(c.memoryHighWatermark == .relative(0.6))
+        #expect(throws: ConfigurationFile.ParseError.self) { try ConfigurationFile.apply("storage.segment_size = 10", to: &c) }
     }
 
     @Test func unknownKeyNamesTheLine() {
