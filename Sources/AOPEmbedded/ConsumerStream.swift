@@ -32,7 +32,9 @@ final class ConsumerStream: DeliverySink, DeliverySettler {
     let tag: String
     let noAck: Bool
     let credit: CreditGate
-    let runtime: EmbeddedRuntime
+    /// Weak: a consumer or delivery kept after shutdown must not keep the broker (and its vhosts'
+    /// background tasks) alive.
+    weak let runtime: EmbeddedRuntime?
     let state = Mutex(State())
 
     init(queue: MessageQueue, tag: String, noAck: Bool, prefetch: UInt32, runtime: EmbeddedRuntime) {
@@ -141,6 +143,6 @@ final class ConsumerStream: DeliverySink, DeliverySettler {
         if end != .queueDeleted, !unsettled.isEmpty {
             await self.queue.settle(unsettled, .requeue)
         }
-        self.runtime.unregister(self)
+        self.runtime?.unregister(self)
     }
 }

@@ -126,3 +126,31 @@ import Testing
         }
     }
 }
+
+/// After shutdown nothing keeps the broker alive, even consumers and deliveries the caller still holds,
+/// so its vhosts (and their background reclaim tasks) go away.
+@Suite struct ReleaseTests {
+    final class WeakBroker: @unchecked Sendable {
+        // Safe: set once inside the scope, read after it returned, on the same task.
+        weak var broker: Broker?
+    }
+
+    @Test func brokerIsReleasedAfterShutdownWhileConsumerAndDeliveryAreHeld() async throws {
+        let weak = WeakBroker()
+        let (consumer, delivery) = try await EmbeddedBroker.with(
+            configuration: EmbeddedConfiguration(listeners: [.init()])
+        ) { embedded in
+            weak.broker = try embedded.broker
+            try await embedded.declareQueue("q")
+            try await embedded.publish(bytes("x"), routingKey: "q")
+            let consumer = try await embedded.consume(queue: "q")
+            var iterator = consumer.makeAsyncIterator()
+            let delivery = try #require(try await iterator.next())
+            return (consumer, delivery)
+        }
+        #expect(await eventually { weak.broker == nil })
+        let e = await #expect(throws: EmbeddedBrokerError.self) { try await delivery.ack() }
+        #expect(e?.kind == .deliveryNotPending)
+        await consumer.cancel()   // harmless after shutdown
+    }
+}
