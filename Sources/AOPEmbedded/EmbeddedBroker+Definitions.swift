@@ -4,8 +4,14 @@ public import AOPWire
 extension EmbeddedBroker {
     /// exchange.declare. Types: `direct`, `fanout`, `topic`, `headers` (and `x-…` plugin types aop knows).
     /// - Parameters:
-    ///   - passive: only check that it exists (404 otherwise).
+    ///   - name: the exchange name.
+    ///   - type: `direct`, `fanout`, `topic` or `headers`.
     ///   - durable: survives a restart (with `.directory` storage).
+    ///   - autoDelete: deleted when its last binding goes.
+    ///   - internal: only reachable through exchange-to-exchange bindings (publishing to it → 403).
+    ///   - passive: only check that it exists (404 otherwise).
+    ///   - arguments: exchange arguments (`alternate-exchange`, …).
+    ///   - virtualHost: the vhost (default `/`).
     /// - Throws: 406 for inequivalent re-declaration, 403 for `amq.*` names, 503 for unknown types.
     public func declareExchange(_ name: String, type: String = "direct", durable: Bool = true,
                                 autoDelete: Bool = false, internal: Bool = false, passive: Bool = false,

@@ -11,7 +11,9 @@ extension EmbeddedBroker {
     ///   - body: the message body.
     ///   - exchange: "" is the default exchange (routing key = queue name).
     ///   - properties: persistent (delivery-mode 2) unless given.
+    ///   - routingKey: the routing key (for the default exchange: the queue name).
     ///   - mandatory: throw `.unroutable` (312 NO_ROUTE) when no queue receives it.
+    ///   - virtualHost: the vhost (default `/`).
     /// - Returns: `.routed`, or `.unroutable` when it reached no queue and `mandatory` is false.
     /// - Throws: `.publishRejected` when a queue refused it (the case a confirm-mode client sees as
     ///   basic.nack); 404 for an unknown exchange; 403 for an internal one.

@@ -159,4 +159,39 @@ import Testing
             #expect(await iterating.value == .consumerCancelled)
         }
     }
+
+    @Test func higherPriorityConsumerGetsMessagesFirst() async throws {
+        try await EmbeddedBroker.with { broker in
+            try await broker.declareQueue("q")
+            let low = try await broker.consume(queue: "q", prefetch: 10, consumerTag: "low")
+            let high = try await broker.consume(queue: "q", prefetch: 10, consumerTag: "high",
+                                                 arguments: ["x-priority": .int32(5)])
+            for i in 0..<3 { try await broker.publish(bytes("m\(i)"), routingKey: "q") }
+            var iterator = high.makeAsyncIterator()
+            var tags: [String] = []
+            for _ in 0..<3 { tags.append(try #require(try await iterator.next()).consumerTag) }
+            #expect(tags == ["high", "high", "high"])
+            await low.cancel()
+            await high.cancel()
+            let bad = await #expect(throws: EmbeddedBrokerError.self) {
+                _ = try await broker.consume(queue: "q", arguments: ["x-priority": .int64(1 << 40)])
+            }
+            #expect(bad?.replyCode == 406)
+        }
+    }
+
+    @Test func batchPublishReturnsOneOutcomePerMessage() async throws {
+        try await EmbeddedBroker.with { broker in
+            try await broker.declareExchange("d", type: "direct")
+            try await broker.declareQueue("a")
+            try await broker.bindQueue("a", to: "d", routingKey: "a")
+            let batch = ["a", "nowhere", "a"].map { key in
+                PublishRequest(message: Message(exchange: "d", routingKey: key, properties: EmbeddedBroker.persistent,
+                                                body: bytes(key)), mandatory: false)
+            }
+            let outcomes = try await broker.publish(batch: batch, exchange: "d")
+            #expect(outcomes == [.routed, .unroutable, .routed])
+            #expect(try await broker.counts("a").messages == 2)
+        }
+    }
 }
