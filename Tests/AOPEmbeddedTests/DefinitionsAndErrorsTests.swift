@@ -98,6 +98,24 @@ import Testing
         #expect(restart?.kind == .notRunning)
     }
 
+    @Test func unusableStorageDirectoryFailsStart() async throws {
+        let broker = EmbeddedBroker(configuration: EmbeddedConfiguration(storage: .directory("/proc/aop-embedded-cannot-exist")))
+        let e = await #expect(throws: EmbeddedBrokerError.self) { try await broker.start() }
+        #expect(e?.kind == .startFailed)
+        #expect(e?.replyCode == 541)
+        #expect(!broker.isRunning)
+    }
+
+    @Test func listenerOnABusyPortFailsStart() async throws {
+        try await EmbeddedBroker.with(configuration: EmbeddedConfiguration(listeners: [.init()])) { first in
+            let port = try #require(first.listenerPorts.first)
+            let second = EmbeddedBroker(configuration: EmbeddedConfiguration(listeners: [.init(port: port)]))
+            let e = await #expect(throws: EmbeddedBrokerError.self) { try await second.start() }
+            #expect(e?.kind == .startFailed)
+            #expect(first.isRunning)
+        }
+    }
+
     @Test func scopedBrokerIsShutDownWhenBodyThrows() async throws {
         struct Boom: Error {}
         let escaped = Escaped()
