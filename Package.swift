@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "aop-server", targets: ["aop-server"]),
         .library(name: "AOPWire", targets: ["AOPWire"]),
         .library(name: "AOPBroker", targets: ["AOPBroker"]),
+        .library(name: "AOPEmbedded", targets: ["AOPEmbedded"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -74,6 +75,25 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The broker in-process: EmbeddedBroker (Service and scoped), async sequences of deliveries.
+        .target(
+            name: "AOPEmbedded",
+            dependencies: [
+                "AOPBroker", "AOPIO", "AOPStorage", "AOPWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Example: a work queue served by in-process workers (built and run by Scripts/test-all).
+        .executableTarget(
+            name: "aop-example-workqueue",
+            dependencies: ["AOPEmbedded"],
+            path: "Examples/WorkQueue",
+            swiftSettings: strict
+        ),
+
         // Client-side codec and fixtures shared by the tests.
         .target(name: "AOPTestSupport", dependencies: ["AOPWire"], swiftSettings: strict),
 
@@ -81,6 +101,11 @@ let package = Package(
         .testTarget(name: "AOPIOTests", dependencies: ["AOPIO"], swiftSettings: strict),
         .testTarget(name: "AOPStorageTests", dependencies: ["AOPStorage", "AOPIO"], swiftSettings: strict),
         .testTarget(name: "AOPServerTests", dependencies: ["AOPServer", "AOPBroker", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(
+            name: "AOPEmbeddedTests",
+            dependencies: ["AOPEmbedded", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AOPBrokerTests",
             dependencies: ["AOPBroker", "AOPWire", "AOPTestSupport"],
