@@ -9,14 +9,10 @@ func openStorage(_ configuration: ServerConfiguration, loops: RingLoopGroup, log
     var storageLogger = logger
     storageLogger[metadataKey: "component"] = "storage"
     storageLogger.info("opening storage in \(configuration.dataDirectory)")
-    var options = DiskStorageOptions()
-    // The tail cache is off: with it on, aop-server over URingFileSystem crashes at start-up (a null job
-    // run on the global executor); under investigation, see the closing note of this change.
-    options.tailCacheBytes = 0
     return try await DiskStorageEngine(
         directory: configuration.dataDirectory,
         fileSystem: URingFileSystem(group: loops),
-        options: options,
+        options: DiskStorageOptions(),
         logger: storageLogger
     )
 }
