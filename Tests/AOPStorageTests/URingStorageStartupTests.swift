@@ -16,6 +16,7 @@ import Testing
         let directory = Self.directory("startup-\(tailCacheBytes)")
         let topicCount = 6
         let appendsPerTopic = 40
+        defer { removeTree(directory) }
         for round in 0..<3 {
             let group = try RingLoopGroup(loops: 1, namePrefix: "test-storage")
             var options = DiskStorageOptions()
