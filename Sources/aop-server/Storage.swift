@@ -13,9 +13,6 @@ func openStorage(_ configuration: ServerConfiguration, loops: RingLoopGroup, log
     options.segmentSize = configuration.segmentSize
     options.retention = configuration.retainForever ? .infinite
         : Retention(time: configuration.retentionTime, size: configuration.retentionSize)
-    // The tail cache is off: with it on, aop-server over URingFileSystem crashes at start-up (a null job
-    // run on the global executor); under investigation, see the closing note of this change.
-    options.tailCacheBytes = 0
     return try await DiskStorageEngine(
         directory: configuration.dataDirectory,
         fileSystem: URingFileSystem(group: loops),

@@ -19,6 +19,7 @@ public protocol AsyncFile: AnyObject, Sendable {
 public protocol FileSystem: Sendable {
     /// Opens a file read-write, creating it when `create` is true.
     func open(path: String, create: Bool) async throws(IOError) -> any AsyncFile
+    /// Removes a file or an empty directory.
     func remove(path: String) throws(IOError)
     func rename(from: String, to: String) throws(IOError)
     /// Names (not paths) of entries in a directory, sorted.

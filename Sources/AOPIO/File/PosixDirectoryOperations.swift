@@ -10,8 +10,11 @@ enum PosixDirectoryOperations {
         return fd
     }
 
+    /// Removes a file or an empty directory (like C's `remove`).
     static func remove(path: String) throws(IOError) {
-        guard unlink(path) == 0 else { throw IOError.lastError("unlink \(path)") }
+        if unlink(path) == 0 { return }
+        guard errno == EISDIR else { throw IOError.lastError("unlink \(path)") }
+        guard rmdir(path) == 0 else { throw IOError.lastError("rmdir \(path)") }
     }
 
     static func rename(from: String, to: String) throws(IOError) {
