@@ -79,6 +79,8 @@ def test_durable_state_survives_restart(fresh_broker):
     ch.queue_declare("dq", durable=True, arguments={"x-max-length": 100})
     expect_channel_close(406, lambda: c.channel().queue_declare("dq", durable=True))
     ch = c.channel()
+    # declare-ok counts what survived: p2, p3, p4 (the transient message did not survive the restart)
+    assert ch.queue_declare("dq", durable=True, passive=True).method.message_count == 3
     got = [m[2] for m in drain(ch, "dq")]
     # persistent, not acked: p2 (was unacked), p3, p4; the transient message is gone
     assert got == [b"p2", b"p3", b"p4"]

@@ -37,7 +37,9 @@ extension MessageQueue {
                         if (lastIndexed[entry.topicID] ?? .zero) < entry.messagePosition || lastIndexed[entry.topicID] == nil {
                             lastIndexed[entry.topicID] = entry.messagePosition
                         }
-                        if e.position >= markDelete, await !cursor.isAcknowledged(e.position) {
+                        // Transient messages do not survive a restart (their message topic was in memory):
+                        // they are not counted, and are acknowledged away when the window reaches them.
+                        if entry.persistent, e.position >= markDelete, await !cursor.isAcknowledged(e.position) {
                             count += 1
                             bytes += Int(entry.bodySize)
                         }

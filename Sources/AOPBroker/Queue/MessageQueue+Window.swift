@@ -36,9 +36,14 @@ extension MessageQueue {
               self.levels[level].readPosition == from
         else { return }
         var next = from
+        var lostTransients: [Position] = []
         for e in entries {
             next = e.position.next
             guard !acknowledged.contains(e.position), let entry = IndexEntry(decoding: e.payload) else { continue }
+            if !entry.persistent, e.position < self.levels[level].checkAcknowledgedBelow {
+                lostTransients.append(e.position)  // from before a restart: the message is gone
+                continue
+            }
             // Entries that were in the index before this start (a restart) may have been delivered before:
             // they come back flagged redelivered (delivery state is not persisted, so conservatively all).
             let recovered = e.position < self.levels[level].checkAcknowledgedBelow
@@ -49,6 +54,10 @@ extension MessageQueue {
             next = self.levels[level].end
         }
         self.levels[level].readPosition = next
+        if !lostTransients.isEmpty {
+            let cursor = self.levels[level].cursor
+            Task { try? await cursor.acknowledge(lostTransients) }
+        }
         if !entries.isEmpty, !self.consumers.isEmpty { self.scheduleDispatch() }
     }
 
