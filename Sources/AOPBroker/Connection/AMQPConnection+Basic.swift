@@ -66,7 +66,7 @@ extension AMQPConnection {
         case .basicRecover, .basicRecoverAsync:
             // RabbitMQ requeues every unacked delivery whatever `requeue` says: they are redelivered with
             // redelivered=true, possibly to another consumer.
-            guard var channel = self.channels[id] else { return }
+            guard let channel = self.channels[id] else { return }
             let unacked = channel.takeAllUnacked()
             self.channels[id] = channel
             await self.settle(unacked.map { $0.1 }, .requeue)
@@ -128,7 +128,7 @@ extension AMQPConnection {
 
     /// ack / nack / reject of delivery tags; inside a transaction they wait for tx.commit.
     func settleTags(channel id: UInt16, tag: UInt64, multiple: Bool, _ settlement: Settlement) async throws(AMQPError) {
-        guard var channel = self.channels[id] else { return }
+        guard let channel = self.channels[id] else { return }
         if channel.txMode {
             // Validate now (unknown tag is an error at once), settle at commit.
             guard let taken = channel.takeUnacked(tag: tag, multiple: multiple) else {

@@ -4,7 +4,7 @@ import AOPWire
 
 extension AMQPConnection {
     func handleChannelFrame(channel id: UInt16, _ frame: Frame) async {
-        guard var channel = self.channels[id] else {
+        guard let channel = self.channels[id] else {
             // Only channel.open may address a channel that is not open.
             guard case .method(_, .channelOpen) = frame else {
                 self.hardError(.init(.channelError, "expected 'channel.open' on channel \(id)"))
@@ -116,7 +116,7 @@ extension AMQPConnection {
 
     /// Cancels the channel's consumers and requeues its unacked deliveries (channel close, connection loss).
     func releaseResources(of id: UInt16) async {
-        guard var channel = self.channels[id] else { return }
+        guard let channel = self.channels[id] else { return }
         let consumers = Array(channel.consumers.values)
         channel.consumers.removeAll()
         let unacked = channel.takeAllUnacked()

@@ -41,7 +41,7 @@ extension AMQPConnection {
     /// Writes one delivery; false when it must go back to its queue (channel or consumer gone).
     /// Deliveries held by flow control or an unannounced consumer stay with the channel.
     func write(_ delivery: Delivery, channel id: UInt16) -> Bool {
-        guard var channel = self.channels[id], case .open = channel.state,
+        guard let channel = self.channels[id], case .open = channel.state,
               let consumer = channel.consumers[delivery.consumerTag]
         else { return false }
         if !consumer.ready || !channel.flowActive {
@@ -82,7 +82,7 @@ extension AMQPConnection {
 
     /// Writes deliveries held while flow was off or the consumer was not announced yet.
     func releaseHeld(channel id: UInt16) async {
-        guard var channel = self.channels[id], !channel.heldDeliveries.isEmpty else { return }
+        guard let channel = self.channels[id], !channel.heldDeliveries.isEmpty else { return }
         let held = channel.heldDeliveries
         channel.heldDeliveries.removeAll()
         self.channels[id] = channel

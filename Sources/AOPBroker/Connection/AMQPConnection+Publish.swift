@@ -6,7 +6,7 @@ extension AMQPConnection {
     /// A complete basic.publish: queued on its channel and handed to the broker in a batch at the end of
     /// the current read (or earlier, before another method on the same channel).
     func receivePublish(channel id: UInt16, _ publish: BasicPublish, _ properties: BasicProperties, _ body: [UInt8]) {
-        guard var channel = self.channels[id] else { return }
+        guard let channel = self.channels[id] else { return }
         self.hasPublished = true
         if publish.immediate {
             // RabbitMQ removed support for the immediate flag in 3.0.
@@ -164,7 +164,7 @@ extension AMQPConnection {
             self.channels[id]?.txSettlements.removeAll()
             await self.publish(channel: id, publishes)
             for s in settlements {
-                guard var ch = self.channels[id] else { return }
+                guard let ch = self.channels[id] else { return }
                 var taken: [Channel.Unacked] = []
                 for tag in s.tags {
                     if let t = ch.takeUnacked(tag: tag, multiple: false) { taken.append(contentsOf: t.map(\.1)) }
