@@ -60,6 +60,9 @@ public struct ByteBuffer: Sendable, Hashable {
 
     // MARK: reading
 
+    // The generic integer accessors are @inlinable so callers in other modules get them specialized
+    // (unspecialized, every call looked up generic metadata: ~6 % of server CPU in a profile).
+    @inlinable
     public func getInteger<T: FixedWidthInteger>(at index: Int, as: T.Type = T.self) -> T? {
         let size = MemoryLayout<T>.size
         guard index >= 0, index + size <= self.storage.count else { return nil }
@@ -68,10 +71,21 @@ public struct ByteBuffer: Sendable, Hashable {
         }
     }
 
+    @inlinable
     public mutating func readInteger<T: FixedWidthInteger>(as: T.Type = T.self) -> T? {
         guard let value = self.getInteger(at: self.readerIndex, as: T.self) else { return nil }
-        self.readerIndex += MemoryLayout<T>.size
+        self._moveReaderIndex(by: MemoryLayout<T>.size)
         return value
+    }
+
+    @usableFromInline
+    mutating func _moveReaderIndex(by count: Int) {
+        self.readerIndex += count
+    }
+
+    @usableFromInline
+    mutating func _append(_ bytes: UnsafeRawBufferPointer) {
+        self.storage.append(contentsOf: bytes)
     }
 
     public mutating func readBytes(length: Int) -> [UInt8]? {
@@ -104,8 +118,9 @@ public struct ByteBuffer: Sendable, Hashable {
     // MARK: writing
 
     @discardableResult
+    @inlinable
     public mutating func writeInteger<T: FixedWidthInteger>(_ value: T, as: T.Type = T.self) -> Int {
-        withUnsafeBytes(of: value.bigEndian) { self.storage.append(contentsOf: $0) }
+        withUnsafeBytes(of: value.bigEndian) { self._append($0) }
         return MemoryLayout<T>.size
     }
 
