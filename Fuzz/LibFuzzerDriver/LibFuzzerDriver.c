@@ -1,0 +1,1 @@
+// Only the header matters: the symbol is in libFuzzer, linked by -sanitize=fuzzer.
