@@ -153,11 +153,15 @@ extension AMQPConnection {
 
     /// Settles deliveries with their queues (one hop per queue) and returns their consumer credit.
     func settle(_ deliveries: [Channel.Unacked], _ settlement: Settlement) async {
-        guard !deliveries.isEmpty else { return }
+        for d in deliveries { d.credit?.settled(1) }
+        await self.settle(deliveries.lazy.map { ($0.queue, $0.deliveryID) }, settlement)
+    }
+
+    /// Settles (queue, delivery id) pairs with one hop per queue, ids in the order given.
+    func settle(_ pairs: some Sequence<(MessageQueue, UInt64)>, _ settlement: Settlement) async {
         var byQueue: [ObjectIdentifier: (MessageQueue, [UInt64])] = [:]
-        for d in deliveries {
-            byQueue[ObjectIdentifier(d.queue), default: (d.queue, [])].1.append(d.deliveryID)
-            d.credit?.settled(1)
+        for (queue, id) in pairs {
+            byQueue[ObjectIdentifier(queue), default: (queue, [])].1.append(id)
         }
         for (_, (queue, ids)) in byQueue {
             await queue.settle(ids, settlement)

@@ -47,7 +47,7 @@ extension AMQPConnection {
                                  classID: method.classID, methodID: method.methodID))
         case .method(let method):
             self.enqueuePending(channel: id)
-            await self.waitForPublishes()
+            await self.waitForPublishes(channel: id)
             // The flushed publishes may have failed and closed the channel: then this method is discarded.
             guard let channel = self.channels[id], case .open = channel.state, !self.closed else { return }
             // Deliveries and cancellations that arrive while the method awaits wait until its reply is
@@ -104,12 +104,7 @@ extension AMQPConnection {
         self.logger.info("channel \(id) error: \(error)")
         self.channels[id]?.state = .closing
         self.channels[id]?.pendingPublishes.removeAll()
-        self.send {
-            $0.writeMethodFrame(channel: id, .channelClose(ChannelClose(
-                replyCode: error.code.replyCode, replyText: Self.truncated(error.replyText),
-                classID: error.classID, methodID: error.methodID
-            )))
-        }
+        self.send { $0.writeMethodFrame(channel: id, .channelClose(error.channelClose)) }
         self.flush()
         return true
     }

@@ -95,12 +95,7 @@ extension AMQPConnection {
 
     /// Sends deliveries back to their queues (consumer gone before they were written).
     func requeue(_ deliveries: [Delivery]) async {
-        guard !deliveries.isEmpty else { return }
-        var byQueue: [ObjectIdentifier: (MessageQueue, [UInt64])] = [:]
-        for d in deliveries {
-            byQueue[ObjectIdentifier(d.queue), default: (d.queue, [])].1.append(d.deliveryID)
-        }
-        for (_, (queue, ids)) in byQueue { await queue.settle(ids, .requeue) }
+        await self.settle(deliveries.lazy.map { ($0.queue, $0.deliveryID) }, .requeue)
     }
 
     /// The queue cancelled a consumer (queue deleted): basic.cancel to clients that support it.

@@ -64,12 +64,7 @@ extension AMQPConnection {
         case .sendOpenOk:
             self.send { $0.writeMethodFrame(channel: 0, .connectionOpenOk(ConnectionOpenOk())) }
         case .sendClose(let error):
-            self.send {
-                $0.writeMethodFrame(channel: 0, .connectionClose(ConnectionClose(
-                    replyCode: error.code.replyCode, replyText: Self.truncated(error.replyText),
-                    classID: error.classID, methodID: error.methodID
-                )))
-            }
+            self.send { $0.writeMethodFrame(channel: 0, .connectionClose(error.connectionClose)) }
             self.flush()
             self.startCloseTimeout()
         case .sendCloseOkAndClose:
@@ -99,15 +94,6 @@ extension AMQPConnection {
             try? await self.socket.loop.sleep(for: .seconds(3))
             if !self.closed { self.closeSocket() }
         }
-    }
-
-    /// Short strings on the wire are at most 255 bytes.
-    static func truncated(_ s: String) -> String {
-        var utf8 = Array(s.utf8)
-        guard utf8.count > 255 else { return s }
-        utf8.removeLast(utf8.count - 255)
-        while !utf8.isEmpty, String(validating: utf8, as: UTF8.self) == nil { utf8.removeLast() }
-        return String(decoding: utf8, as: UTF8.self)
     }
 
     /// connection.blocked / unblocked, to clients that announced the capability.

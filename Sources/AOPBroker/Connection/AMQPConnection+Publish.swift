@@ -51,6 +51,7 @@ extension AMQPConnection {
         self.channels[id]?.pendingPublishes.removeAll()
         self.publishQueue.append((id, pending))
         self.publishQueuedCount += pending.count
+        self.publishesPerChannel[id, default: 0] += pending.count
         guard !self.publishWorkerRunning else { return }
         self.publishWorkerRunning = true
         Task { await self.runPublishWorker() }
@@ -72,6 +73,11 @@ extension AMQPConnection {
                 let batch = merged[id]!
                 await self.publish(channel: id, batch)
                 self.publishQueuedCount -= batch.count
+                self.publishesPerChannel[id, default: 0] -= batch.count
+                if self.publishesPerChannel[id] == 0 {
+                    self.publishesPerChannel[id] = nil
+                    for waiter in self.channelPublishWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
+                }
             }
         }
         self.publishWorkerRunning = false
@@ -80,8 +86,15 @@ extension AMQPConnection {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Waits until every queued publish has been handed to the broker and answered (before a method that
-    /// must follow them, before tx.commit, when too much is queued, at teardown).
+    /// Waits until the channel's queued publishes have been answered by the broker: a method on a channel
+    /// follows its publishes (per-channel order); other channels' publishes do not hold it up.
+    func waitForPublishes(channel id: UInt16) async {
+        guard self.publishesPerChannel[id] != nil else { return }
+        await withCheckedContinuation { self.channelPublishWaiters[id, default: []].append($0) }
+    }
+
+    /// Waits until every queued publish has been handed to the broker and answered (when too much is
+    /// queued, at teardown).
     func waitForPublishes() async {
         guard self.publishWorkerRunning else { return }
         await withCheckedContinuation { self.publishIdleWaiters.append($0) }

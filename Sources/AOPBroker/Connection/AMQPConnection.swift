@@ -38,6 +38,9 @@ actor AMQPConnection {
     var publishQueuedCount = 0
     var publishWorkerRunning = false
     var publishIdleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Publishes queued or in flight per channel, and who waits for a channel's to finish.
+    var publishesPerChannel: [UInt16: Int] = [:]
+    var channelPublishWaiters: [UInt16: [CheckedContinuation<Void, Never>]] = [:]
     static let maxQueuedPublishes = 8192
     /// Set by the first basic.publish: only publishing connections stop being read during an alarm.
     var hasPublished = false
@@ -122,7 +125,7 @@ actor AMQPConnection {
             self.execute(self.machine.protocolHeaderReceived(check))
             if self.closed { return }
         }
-        while !self.closed && !self.machine.isClosingOrClosed {
+        while !self.closed && !self.machine.isClosing {
             let frame: Frame?
             do {
                 frame = try self.decoder.next(from: &self.inbound)
@@ -133,7 +136,7 @@ actor AMQPConnection {
             guard let frame else { break }
             await self.handle(frame)
         }
-        if !self.closed && self.machine.isClosingOrClosed {
+        if !self.closed && self.machine.isClosing {
             // Closing: discard everything but connection.close/close-ok (spec 2.2.4).
             while let frame = try? self.decoder.next(from: &self.inbound) {
                 if case .method(0, let method) = frame {
@@ -233,6 +236,3 @@ actor AMQPConnection {
     }
 }
 
-extension ConnectionStateMachine {
-    var isClosingOrClosed: Bool { self.isClosing }
-}

@@ -65,9 +65,7 @@ extension VirtualHost {
 
     /// `amq.gen-` + 22 base64url characters (RabbitMQ's shape for server-named queues).
     static func serverQueueName() -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        var rng = SystemRandomNumberGenerator()
-        return "amq.gen-" + String((0..<22).map { _ in alphabet[Int(rng.next() % 64)] })
+        "amq.gen-" + RandomName.make(length: 22)
     }
 
     func openQueue(_ definition: QueueDefinition, policy: QueuePolicy, fresh: Bool) async throws(AMQPError) -> MessageQueue {

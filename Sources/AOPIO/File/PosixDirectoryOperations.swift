@@ -64,3 +64,20 @@ enum PosixDirectoryOperations {
         guard ftruncate(fd, off_t(size)) == 0 else { throw IOError.lastError("ftruncate \(path)") }
     }
 }
+
+/// File systems whose directory operations are plain POSIX calls (the POSIX and io_uring file systems).
+protocol PosixDirectories {}
+
+extension PosixDirectories {
+    public func remove(path: String) throws(IOError) { try PosixDirectoryOperations.remove(path: path) }
+    public func rename(from: String, to: String) throws(IOError) {
+        try PosixDirectoryOperations.rename(from: from, to: to)
+    }
+    public func listDirectory(path: String) throws(IOError) -> [String] {
+        try PosixDirectoryOperations.listDirectory(path: path)
+    }
+    public func createDirectory(path: String) throws(IOError) {
+        try PosixDirectoryOperations.createDirectory(path: path)
+    }
+    public func fileExists(path: String) -> Bool { PosixDirectoryOperations.fileExists(path: path) }
+}

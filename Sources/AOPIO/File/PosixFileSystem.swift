@@ -1,24 +1,12 @@
 import Glibc
 
 /// Blocking POSIX files (pread/pwrite/fdatasync on the caller's thread). Fine for tests and tools.
-public struct PosixFileSystem: FileSystem {
+public struct PosixFileSystem: FileSystem, PosixDirectories {
     public init() {}
 
     public func open(path: String, create: Bool) async throws(IOError) -> any AsyncFile {
         PosixFile(path: path, fd: try PosixDirectoryOperations.openFile(path: path, create: create))
     }
-
-    public func remove(path: String) throws(IOError) { try PosixDirectoryOperations.remove(path: path) }
-    public func rename(from: String, to: String) throws(IOError) {
-        try PosixDirectoryOperations.rename(from: from, to: to)
-    }
-    public func listDirectory(path: String) throws(IOError) -> [String] {
-        try PosixDirectoryOperations.listDirectory(path: path)
-    }
-    public func createDirectory(path: String) throws(IOError) {
-        try PosixDirectoryOperations.createDirectory(path: path)
-    }
-    public func fileExists(path: String) -> Bool { PosixDirectoryOperations.fileExists(path: path) }
 
     public func syncDirectory(path: String) async throws(IOError) {
         let fd = try PosixDirectoryOperations.openDirectory(path: path)

@@ -4,7 +4,7 @@ import Glibc
 /// Files whose reads, writes and fdatasyncs are io_uring operations on a `RingLoop`.
 /// Callable from any isolation: off the loop thread the operation is handed to the ring and the
 /// caller resumes from its CQE. Open, rename, list and truncate are blocking metadata calls.
-public struct URingFileSystem: FileSystem {
+public struct URingFileSystem: FileSystem, PosixDirectories {
     private let loopForFile: @Sendable () -> RingLoop
 
     /// All files use `loop`.
@@ -21,18 +21,6 @@ public struct URingFileSystem: FileSystem {
         let fd = try PosixDirectoryOperations.openFile(path: path, create: create)
         return URingFile(path: path, fd: fd, loop: self.loopForFile())
     }
-
-    public func remove(path: String) throws(IOError) { try PosixDirectoryOperations.remove(path: path) }
-    public func rename(from: String, to: String) throws(IOError) {
-        try PosixDirectoryOperations.rename(from: from, to: to)
-    }
-    public func listDirectory(path: String) throws(IOError) -> [String] {
-        try PosixDirectoryOperations.listDirectory(path: path)
-    }
-    public func createDirectory(path: String) throws(IOError) {
-        try PosixDirectoryOperations.createDirectory(path: path)
-    }
-    public func fileExists(path: String) -> Bool { PosixDirectoryOperations.fileExists(path: path) }
 
     public func syncDirectory(path: String) async throws(IOError) {
         let fd = try PosixDirectoryOperations.openDirectory(path: path)
