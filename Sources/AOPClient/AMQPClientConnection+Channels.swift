@@ -88,7 +88,7 @@ extension AMQPClientConnection {
         guard channel.consumers[tag] == nil else {
             throw .invalidArgument("consumer tag '\(tag)' is already in use on channel \(handle.id)")
         }
-        let consumer = ConsumerState(tag: tag, queue: LoopQueue(loop: self.loop))
+        let consumer = ConsumerState(tag: tag, queue: LoopQueue(loop: self.loop, highWater: Self.consumerHighWater))
         channel.consumers[tag] = consumer
         do {
             _ = try await self.rpc(channel, .basicConsume(consume), replies: [(60, 21)])

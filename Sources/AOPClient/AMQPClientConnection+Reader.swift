@@ -20,6 +20,9 @@ extension AMQPClientConnection {
             guard !chunk.isEmpty, self.phase != .closed else { continue }
             do {
                 try self.process(chunk)
+                while let full = self.fullConsumers.popLast() {
+                    await full.queue.waitForDrain(isolation: self)
+                }
             } catch {
                 if error.code == .protocolViolation, self.phase == .open {
                     self.send(.connectionClose(ConnectionClose(replyCode: 505, replyText: "UNEXPECTED_FRAME - \(error.replyText)",
@@ -77,6 +80,7 @@ extension AMQPClientConnection {
         for consumer in self.touched {
             consumer.isTouched = false
             consumer.flush(storage: storage)
+            if consumer.queue.isFull { self.fullConsumers.append(consumer) }
         }
         self.touched.removeAll(keepingCapacity: true)
     }

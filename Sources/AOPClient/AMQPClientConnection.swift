@@ -55,6 +55,12 @@ public actor AMQPClientConnection {
     /// True between `connection.blocked` and `connection.unblocked`.
     public internal(set) var isBlocked = false
 
+    /// Delivery batches buffered for one consumer beyond which the reader stops reading the socket until
+    /// the consumer catches up (TCP then pushes back on the broker).
+    static let consumerHighWater = 64
+    /// Consumers whose queue reached its high water in the last read.
+    var fullConsumers: [ConsumerState] = []
+
     /// Outbound bytes beyond which publishers wait for the socket.
     static let outboundHighWater = 4 << 20
     static let outboundLowWater = 1 << 20

@@ -1,5 +1,6 @@
 import Synchronization
 import AOPIO
+import Glibc
 
 /// One open channel as the connection sees it. Owned by the connection actor.
 final class ChannelState {
@@ -34,7 +35,11 @@ final class ChannelState {
 
     /// The consumer registered under the tag whose bytes are `tag`, or nil.
     func consumer(tag: UnsafeRawBufferPointer) -> ConsumerState? {
-        if let last = self.lastConsumer, last.tagBytes.elementsEqual(tag) { return last }
+        if let last = self.lastConsumer, last.tagBytes.count == tag.count,
+            tag.isEmpty || last.tagBytes.withUnsafeBytes({ memcmp($0.baseAddress!, tag.baseAddress!, tag.count) }) == 0
+        {
+            return last
+        }
         let found = self.consumers[String(decoding: tag, as: UTF8.self)]
         if found != nil { self.lastConsumer = found }
         return found

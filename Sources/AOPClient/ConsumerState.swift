@@ -18,8 +18,10 @@ final class ConsumerState {
     /// Hands the deliveries gathered so far to the consumer's sequence as one batch.
     func flush(storage: [UInt8]) {
         guard !self.building.isEmpty else { return }
+        let count = self.building.count
         self.queue.push(AMQPDeliveryBatch(storage: storage, entries: self.building, extraBodies: self.extraBodies))
         self.building = []
-        self.extraBodies = []
+        self.building.reserveCapacity(max(16, count))  // the next read is likely as large: grow once
+        if !self.extraBodies.isEmpty { self.extraBodies = [] }
     }
 }

@@ -15,9 +15,32 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
     private var waiter: UnsafeContinuation<Result<Element?, AMQPClientError>, Never>?
     /// Set once the queue is finished: nil error = normal end.
     private var ending: AMQPClientError??
+    /// The producer (the connection's reader) waiting for the queue to drain below `lowWater`.
+    private var drainWaiter: UnsafeContinuation<Void, Never>?
+    /// Buffered elements at which the producer should stop (`isFull`) and wait (`waitForDrain`).
+    let highWater: Int
+    let lowWater: Int
 
-    init(loop: RingLoop) {
+    init(loop: RingLoop, highWater: Int = .max) {
         self.loop = loop
+        self.highWater = highWater
+        self.lowWater = highWater == .max ? .max : highWater / 4
+    }
+
+    /// True when the producer should wait before pushing more.
+    var isFull: Bool { self.ending == nil && self.bufferedCount >= self.highWater }
+
+    /// Suspends until at most `lowWater` elements are buffered, or the queue is finished.
+    func waitForDrain(isolation: isolated (any Actor)?) async {
+        guard self.isFull else { return }
+        precondition(self.drainWaiter == nil, "two producers wait on one AOPClient queue")
+        await withUnsafeContinuation(isolation: isolation) { self.drainWaiter = $0 }
+    }
+
+    private func resumeDrainWaiter() {
+        guard let waiter = self.drainWaiter else { return }
+        self.drainWaiter = nil
+        waiter.resume()
     }
 
     /// True once `finish` ran (buffered elements may remain).
@@ -39,6 +62,7 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
     func finish(_ error: AMQPClientError?) {
         guard self.ending == nil else { return }
         self.ending = .some(error)
+        self.resumeDrainWaiter()
         if let waiter = self.waiter {
             self.waiter = nil
             waiter.resume(returning: error.map { .failure($0) } ?? .success(nil))
@@ -71,7 +95,12 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
         if self.head == self.items.count {
             self.items.removeAll(keepingCapacity: true)
             self.head = 0
+        } else if self.head >= 32, self.head * 2 >= self.items.count {
+            // Popped slots still hold their elements (batches hold receive chunks): drop them.
+            self.items.removeFirst(self.head)
+            self.head = 0
         }
+        if self.drainWaiter != nil, self.bufferedCount <= self.lowWater { self.resumeDrainWaiter() }
         return element
     }
 }

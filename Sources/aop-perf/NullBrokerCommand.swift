@@ -11,6 +11,7 @@ struct NullBrokerCommand: AsyncParsableCommand {
     @Option(help: "Body size of the deliveries it streams.") var size = 16
 
     func run() async throws {
+        tuneMalloc()
         raiseFileLimit()
         let loop = try RingLoop(name: "null-broker")
         let broker = try NullBroker(port: self.port, bodySize: self.size, loop: loop)

@@ -10,6 +10,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var options: PerfOptions
 
     func run() async throws {
+        tuneMalloc()
         let summary = await PerfRun(options: self.options).execute()
         printOutput(summary.json.text)
         if !summary.errors.isEmpty { throw ExitCode(1) }

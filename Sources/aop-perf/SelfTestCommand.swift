@@ -12,6 +12,7 @@ struct SelfTestCommand: AsyncParsableCommand {
     @Option(help: "Client io_uring loop threads.") var threads = 1
 
     func run() async throws {
+        tuneMalloc()
         let loop = try RingLoop(name: "null-broker")
         let broker = try NullBroker(port: 0, bodySize: self.size, loop: loop)
         let serving = Task { await broker.serve() }
