@@ -61,6 +61,9 @@ public actor AMQPClientConnection {
     /// Consumers whose queue reached its high water in the last read.
     var fullConsumers: [ConsumerState] = []
 
+    /// How long `close()` waits for `close-ok`.
+    static let closeTimeout = Duration.seconds(5)
+
     /// Outbound bytes beyond which publishers wait for the socket.
     static let outboundHighWater = 4 << 20
     static let outboundLowWater = 1 << 20
@@ -144,7 +147,13 @@ public actor AMQPClientConnection {
         self.phase = .closing
         self.send(.connectionClose(ConnectionClose(replyCode: 200, replyText: "Goodbye", classID: 0, methodID: 0)),
                   channel: 0)
+        let watchdog = Task {
+            // A server that never answers: give up after the timeout and drop the socket.
+            try await self.loop.sleep(for: Self.closeTimeout)
+            self.terminate(AMQPClientError(.connectionClosed, "closed by client (no close-ok within \(Self.closeTimeout))"))
+        }
         _ = await self.waitUntilClosed()
+        watchdog.cancel()
     }
 
     /// Drops the socket at once, without the closing handshake (the server sees the connection vanish).

@@ -67,7 +67,8 @@ actor Producer {
                 n = min(n, due)
             }
             if plan.window > 0 {
-                n = min(n, plan.window)
+                // A quarter window per write keeps the window full without stop-and-wait.
+                n = min(n, max(1, plan.window / 4))
                 try await self.channel.waitForConfirms(outstandingBelow: plan.window - n + 1)
                 try await self.updateConfirms()
             }
