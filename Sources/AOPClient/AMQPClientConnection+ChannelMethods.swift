@@ -81,9 +81,16 @@ extension AMQPClientConnection {
     func rpc(_ channel: ChannelState, _ method: AMQPMethod, replies: [(UInt16, UInt16)]) async throws(AMQPClientError)
         -> RPCReply
     {
-        self.send(method, channel: channel.id)
-        let result = await withUnsafeContinuation { continuation in
+        // The request is sent from inside the body, after its reply slot exists: the body of
+        // `withUnsafeContinuation` was seen to run after other jobs of this actor (Swift 6.3, actor on a
+        // custom executor), so a reply could otherwise arrive before anyone waits for it.
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<RPCReply, AMQPClientError>, Never>) in
+            if let failure = channel.failure {
+                continuation.resume(returning: .failure(failure))
+                return
+            }
             channel.rpcs.append(PendingRPC(replies: replies, continuation: continuation))
+            self.send(method, channel: channel.id)
         }
         return try result.get()
     }

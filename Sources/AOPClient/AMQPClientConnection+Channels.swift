@@ -64,7 +64,16 @@ extension AMQPClientConnection {
         let channel = try self.usableChannel(handle)
         guard channel.confirmMode else { throw .invalidArgument("channel \(handle.id) is not in confirm mode") }
         if channel.confirms.outstanding >= limit {
-            let result = await withUnsafeContinuation { channel.confirmWaiters.append((limit, $0)) }
+            let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, AMQPClientError>, Never>) in
+                // Re-checked in the body, which can run after other jobs of this actor (see `rpc`).
+                if let failure = channel.failure {
+                    continuation.resume(returning: .failure(failure))
+                } else if channel.confirms.outstanding < limit {
+                    continuation.resume(returning: .success(()))
+                } else {
+                    channel.confirmWaiters.append((limit, continuation))
+                }
+            }
             try result.get()
         }
         let allAcked = !channel.nackedSinceWait

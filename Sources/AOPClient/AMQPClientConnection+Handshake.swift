@@ -8,7 +8,16 @@ extension AMQPClientConnection {
         self.scratch.writeProtocolHeader()
         self.writeScratch()
         Task { await self.runReader() }
-        let result = await withUnsafeContinuation { self.handshakeWaiter = $0 }
+        // The body may run after other jobs of this actor (seen with Swift 6.3 on this custom executor):
+        // it re-checks the state instead of assuming nothing happened since the call.
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, AMQPClientError>, Never>) in
+            switch self.phase {
+            case .open: continuation.resume(returning: .success(()))
+            case .closed, .closing:
+                continuation.resume(returning: .failure(self.closeError ?? AMQPClientError(.connectionClosed, "closed")))
+            case .awaitingStart, .awaitingTune, .awaitingOpenOk: self.handshakeWaiter = continuation
+            }
+        }
         try result.get()
     }
 

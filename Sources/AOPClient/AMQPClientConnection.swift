@@ -123,7 +123,10 @@ public actor AMQPClientConnection {
     /// its reason, `.connectionClosed` for `close()`/`abort()`).
     public func waitUntilClosed() async -> AMQPClientError {
         if let closeError { return closeError }
-        await withUnsafeContinuation { self.closeWaiters.append($0) }
+        await withUnsafeContinuation { continuation in
+            // Re-checked here: the body can run after other jobs of this actor (see `rpc`).
+            if self.closeError != nil { continuation.resume() } else { self.closeWaiters.append(continuation) }
+        }
         return self.closeError ?? AMQPClientError(.connectionClosed, "closed")
     }
 

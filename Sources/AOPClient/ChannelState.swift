@@ -27,6 +27,8 @@ final class ChannelState {
     /// Flow state the server set with `channel.flow`.
     var flowActive = true
     var consumerCounter = 0
+    /// Set by `fail`: the channel is gone; waits registered afterwards fail at once.
+    var failure: AMQPClientError?
 
     init(id: UInt16, loop: RingLoop) {
         self.id = id
@@ -69,6 +71,7 @@ final class ChannelState {
     /// Fails everything pending on the channel: it is gone (closed by either side, or its connection).
     /// A close by this client ends consumer and confirm sequences normally; others end them with `error`.
     func fail(_ error: AMQPClientError) {
+        if self.failure == nil { self.failure = error }
         self.shared.closeError.withLock { if $0 == nil { $0 = error } }
         let sequenceError: AMQPClientError? =
             error.code == .channelClosed || error.code == .connectionClosed ? nil : error

@@ -34,7 +34,10 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
     func waitForDrain(isolation: isolated (any Actor)?) async {
         guard self.isFull else { return }
         precondition(self.drainWaiter == nil, "two producers wait on one AOPClient queue")
-        await withUnsafeContinuation(isolation: isolation) { self.drainWaiter = $0 }
+        await withUnsafeContinuation(isolation: isolation) { continuation in
+            // Re-checked: the body can run after other jobs on the loop (see `nextResult`).
+            if self.isFull { self.drainWaiter = continuation } else { continuation.resume() }
+        }
     }
 
     private func resumeDrainWaiter() {
@@ -85,7 +88,17 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
         }
         if Task.isCancelled { return .success(nil) }
         precondition(self.waiter == nil, "two iterators are waiting on one AOPClient sequence")
-        return await withUnsafeContinuation(isolation: isolation) { self.waiter = $0 }
+        return await withUnsafeContinuation(isolation: isolation) { continuation in
+            // The body of withUnsafeContinuation was seen to run after other jobs of the same executor
+            // (Swift 6.3, actors on a custom executor): whatever arrived meanwhile is taken here.
+            if let element = self.pop() {
+                continuation.resume(returning: .success(element))
+            } else if let ending = self.ending {
+                continuation.resume(returning: ending.map { .failure($0) } ?? .success(nil))
+            } else {
+                self.waiter = continuation
+            }
+        }
     }
 
     private func pop() -> Element? {
