@@ -198,8 +198,18 @@ public actor AMQPClientConnection {
     }
 
     /// Waits while too many bytes are queued for the socket (publishers call it).
+    ///
+    /// Polls every 100 µs rather than using `TCPConnection.waitUntilWritable`: that registers its waiter in
+    /// a `withUnsafeContinuation` body, which can run after the send completion it waits for (bodies were
+    /// seen to run after other jobs on a ring executor), and then nothing would wake it.
     func applyBackpressure() async {
         guard self.tcp.pendingOutboundBytes >= Self.outboundHighWater else { return }
-        await self.tcp.waitUntilWritable(threshold: Self.outboundLowWater)
+        while self.phase != .closed, self.tcp.pendingOutboundBytes >= Self.outboundLowWater {
+            do {
+                try await self.loop.sleep(for: .microseconds(100))
+            } catch {
+                return
+            }
+        }
     }
 }

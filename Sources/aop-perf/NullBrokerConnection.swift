@@ -209,7 +209,8 @@ actor NullBrokerConnection {
         var next: UInt64 = 1
         while self.streams[channel] == tag, !self.tcp.isClosed {
             if self.tcp.pendingOutboundBytes >= 1 << 20 {
-                await self.tcp.waitUntilWritable(threshold: 256 << 10)
+                // Polled (see AMQPClientConnection.applyBackpressure for why not waitUntilWritable).
+                guard (try? await self.loop.sleep(for: .microseconds(100))) != nil else { return }
                 continue
             }
             bytes.withUnsafeMutableBytes { raw in
