@@ -74,7 +74,7 @@ extension AMQPClientConnection {
             let code: AMQPClientError.Code = self.phase == .open || self.phase == .closing
                 ? .connectionClosedByServer : .handshakeFailed
             self.terminate(AMQPClientError(code, replyCode: close.replyCode, close.replyText,
-                                           classID: close.classID, methodID: close.methodID))
+                                           classID: close.classID, methodID: close.methodID), flush: true)
         case (.closing, .connectionCloseOk):
             self.terminate(AMQPClientError(.connectionClosed, "closed by client"))
         case (.open, .connectionBlocked(let blocked)), (.closing, .connectionBlocked(let blocked)):

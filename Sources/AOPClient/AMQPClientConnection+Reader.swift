@@ -24,11 +24,13 @@ extension AMQPClientConnection {
                     await full.queue.waitForDrain(isolation: self)
                 }
             } catch {
+                var flush = false
                 if error.code == .protocolViolation, self.phase == .open {
                     self.send(.connectionClose(ConnectionClose(replyCode: 505, replyText: "UNEXPECTED_FRAME - \(error.replyText)",
                                                                classID: 0, methodID: 0)), channel: 0)
+                    flush = true
                 }
-                self.terminate(error)
+                self.terminate(error, flush: flush)
                 return
             }
         }

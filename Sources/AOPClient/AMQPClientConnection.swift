@@ -165,8 +165,9 @@ public actor AMQPClientConnection {
         self.terminate(AMQPClientError(.connectionClosed, "aborted by client"))
     }
 
-    /// Ends the connection: fails every channel and waiter, closes the socket.
-    func terminate(_ error: AMQPClientError) {
+    /// Ends the connection: fails every channel and waiter, closes the socket (after sending what is
+    /// queued, for at most a second, when `flush`: a close-ok must reach the server).
+    func terminate(_ error: AMQPClientError, flush: Bool = false) {
         guard self.phase != .closed else { return }
         self.phase = .closed
         self.closeError = error
@@ -183,6 +184,18 @@ public actor AMQPClientConnection {
         let waiters = self.closeWaiters
         self.closeWaiters = []
         for waiter in waiters { waiter.resume() }
+        if flush {
+            Task { await self.closeAfterFlushing() }
+        } else {
+            self.tcp.close()
+        }
+    }
+
+    /// Closes the socket once the outbound buffer is empty (polled; see `applyBackpressure`), or after 1 s.
+    private func closeAfterFlushing() async {
+        for _ in 0..<10_000 where self.tcp.pendingOutboundBytes > 0 && !self.tcp.isClosed {
+            guard (try? await self.loop.sleep(for: .microseconds(100))) != nil else { break }
+        }
         self.tcp.close()
     }
 

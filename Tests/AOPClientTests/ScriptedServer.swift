@@ -56,6 +56,10 @@ actor ScriptedServer {
         self.connection?.write(buffer.storage)
     }
 
+    func sendRaw(_ bytes: [UInt8]) {
+        self.connection?.write(bytes)
+    }
+
     func close() {
         self.connection?.close()
         self.listener.close()
