@@ -15,6 +15,8 @@ public struct AMQPClientConfiguration: Sendable, Hashable {
     public var channelMax: UInt16
     /// Sent as the `connection_name` client property (shown by management tools).
     public var connectionName: String?
+    /// How long `connect` waits for the handshake once the TCP connection is up (30 s by default).
+    public var connectTimeout: Duration = .seconds(30)
 
     /// - Parameters:
     ///   - host: numeric address or "localhost".

@@ -8,6 +8,14 @@ extension AMQPClientConnection {
         self.scratch.writeProtocolHeader()
         self.writeScratch()
         Task { await self.runReader() }
+        let timeout = self.configuration.connectTimeout
+        let watchdog = Task {
+            try await self.loop.sleep(for: timeout)
+            if self.phase != .open, self.phase != .closed {
+                self.terminate(AMQPClientError(.handshakeFailed, "no handshake within \(timeout)"))
+            }
+        }
+        defer { watchdog.cancel() }
         // The body may run after other jobs of this actor (seen with Swift 6.3 on this custom executor):
         // it re-checks the state instead of assuming nothing happened since the call.
         let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<Void, AMQPClientError>, Never>) in
@@ -97,11 +105,15 @@ extension AMQPClientConnection {
         return min(client, server)
     }
 
-    /// Sends a heartbeat every half interval while the connection is open.
+    /// Sends a heartbeat every half interval while the connection is open, and drops the connection
+    /// when nothing at all arrived for two intervals (the spec's rule for a dead peer).
     func startHeartbeats() {
         guard self.heartbeat > 0 else { return }
         let interval = Duration.milliseconds(Int(self.heartbeat) * 500)
+        let silenceLimit = UInt64(self.heartbeat) * 2_000_000_000
         self.heartbeatTask = Task {
+            var lastSeen = self.receivedChunks
+            var lastChange = ContinuousClock.now
             while self.phase == .open || self.phase == .closing {
                 do {
                     try await self.loop.sleep(for: interval)
@@ -112,6 +124,14 @@ extension AMQPClientConnection {
                 self.scratch.clear()
                 self.scratch.writeHeartbeat()
                 self.writeScratch()
+                let now = ContinuousClock.now
+                if self.receivedChunks != lastSeen {
+                    lastSeen = self.receivedChunks
+                    lastChange = now
+                } else if now - lastChange >= .nanoseconds(Int64(silenceLimit)) {
+                    self.terminate(.transport("no frame from the server for \(self.heartbeat * 2) s (missed heartbeats)"))
+                    return
+                }
             }
         }
     }

@@ -18,6 +18,7 @@ extension AMQPClientConnection {
                 return
             }
             guard !chunk.isEmpty, self.phase != .closed else { continue }
+            self.receivedChunks &+= 1
             do {
                 try self.process(chunk)
                 while let full = self.fullConsumers.popLast() {

@@ -44,6 +44,8 @@ public actor AMQPClientConnection {
     /// Consumers with deliveries gathered from the current read.
     var touched: [ConsumerState] = []
     var heartbeatTask: Task<Void, Never>?
+    /// Reads so far (the heartbeat task watches it for silence).
+    var receivedChunks = 0
     let blocked: LoopQueue<AMQPBlockedNotification>
 
     /// Negotiated limits (valid once connected).

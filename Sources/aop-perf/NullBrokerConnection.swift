@@ -71,7 +71,13 @@ actor NullBrokerConnection {
                 guard raw.count - offset >= size + 8 else { break }
                 let payload = UnsafeRawBufferPointer(rebasing: raw[(offset + 7)..<(offset + 7 + size)])
                 offset += size + 8
-                guard type == 1, payload.count >= 4 else { continue }  // content and heartbeats: swallowed
+                if type == 8 {  // a heartbeat is answered with one: the client then hears from us while idle
+                    self.out.clear()
+                    self.out.writeHeartbeat()
+                    self.out.storage.withUnsafeBytes { self.tcp.write($0) }
+                    continue
+                }
+                guard type == 1, payload.count >= 4 else { continue }  // content frames: swallowed
                 let classID = UInt16(bigEndian: payload.loadUnaligned(fromByteOffset: 0, as: UInt16.self))
                 let methodID = UInt16(bigEndian: payload.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
                 if classID == 60, methodID == 40 {  // basic.publish: the hot path

@@ -17,16 +17,21 @@ actor ScriptedServer {
 
     nonisolated var port: UInt16 { self.listener.localPort }
 
-    /// Accepts one client and answers its handshake (PLAIN accepted, frame-max 131072, no heartbeat).
-    func acceptAndHandshake() async throws {
+    /// Accepts one client (without answering anything).
+    func accept() async {
         var connections = self.listener.connections().makeAsyncIterator()
         self.connection = await connections.next(isolation: self)
+    }
+
+    /// Accepts one client and answers its handshake (PLAIN accepted, frame-max 131072, `heartbeat` offered).
+    func acceptAndHandshake(heartbeat: UInt16 = 0) async throws {
+        await self.accept()
         while self.inbound.readableBytes < 8 { try await self.receiveMore() }
         self.inbound.moveReaderIndex(forwardBy: 8)
         self.send(.connectionStart(ConnectionStart(versionMajor: 0, versionMinor: 9, serverProperties: [:],
                                                    mechanisms: Array("PLAIN".utf8), locales: Array("en_US".utf8))))
         _ = try await self.nextMethod()  // start-ok
-        self.send(.connectionTune(ConnectionTune(channelMax: 16, frameMax: 131_072, heartbeat: 0)))
+        self.send(.connectionTune(ConnectionTune(channelMax: 16, frameMax: 131_072, heartbeat: heartbeat)))
         _ = try await self.nextMethod()  // tune-ok
         _ = try await self.nextMethod()  // open
         self.send(.connectionOpenOk(ConnectionOpenOk()))
@@ -39,6 +44,14 @@ actor ScriptedServer {
                 if case .method(let channel, let method) = frame { return (channel, method) }
                 continue
             }
+            try await self.receiveMore()
+        }
+    }
+
+    /// The next frame the client sent, heartbeats included.
+    func nextFrame() async throws -> Frame {
+        while true {
+            if let frame = try self.decoder.next(from: &self.inbound) { return frame }
             try await self.receiveMore()
         }
     }
