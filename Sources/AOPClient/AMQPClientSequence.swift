@@ -19,7 +19,9 @@ public struct AMQPClientSequence<Element: Sendable>: AsyncSequence, Sendable {
         let connection: AMQPClientConnection
 
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(AMQPClientError) -> Element? {
-            guard self.queue.loop.isCurrent else {
+            // The direct path needs an actor running on the loop: the queue is touched in a continuation
+            // body, which runs on the caller's isolation (nonisolated code could continue elsewhere).
+            guard actor != nil, self.queue.loop.isCurrent else {
                 return try await self.connection.pull(self.queue)
             }
             let queue = self.queue
