@@ -51,6 +51,7 @@ extension AMQPClientConnection {
         var offset = 0
         var failure: AMQPClientError?
         storage.withUnsafeBytes { raw in
+            var route: DeliveryRoute?
             do throws(AMQPClientError) {
                 while self.phase != .closed {
                     let unit = try self.scanner.next(in: raw, offset: &offset)
@@ -60,9 +61,13 @@ extension AMQPClientConnection {
                     case .heartbeat:
                         continue
                     case .method(let channel, let classID, let methodID, let payload):
+                        route = nil
                         try self.handleMethod(channel: channel, classID: classID, methodID: methodID,
                                               payload: UnsafeRawBufferPointer(rebasing: raw[payload]), storage: storage)
+                    case .content(let span) where span.methodID == 60:
+                        try self.gatherDelivery(span, raw: raw, route: &route)
                     case .content(let span):
+                        route = nil
                         try self.handleContent(span, raw: raw)
                     }
                 }
@@ -118,8 +123,6 @@ extension AMQPClientConnection {
             throw .protocolViolation("content on channel \(span.channel), which is not open")
         }
         switch span.methodID {
-        case 60:
-            try self.gatherDelivery(span, channel: channel, raw: raw)
         case 50:
             let returned = try Self.returnedMessage(span, raw: raw)
             channel.shared.returns.push(returned)
@@ -130,7 +133,7 @@ extension AMQPClientConnection {
     }
 
     /// Records a `basic.deliver` in its consumer's batch; one for an unknown consumer is counted.
-    private func gatherDelivery(_ span: ContentSpan, channel: ChannelState, raw: UnsafeRawBufferPointer)
+    private func gatherDelivery(_ span: ContentSpan, raw: UnsafeRawBufferPointer, route: inout DeliveryRoute?)
         throws(AMQPClientError)
     {
         var offset = span.method.lowerBound + 4
@@ -141,10 +144,20 @@ extension AMQPClientConnection {
         offset += 1 + tagLength
         let deliveryTag = FrameScanner.uint64(raw, offset)
         let redelivered = raw[offset + 8] & 1 != 0
-        guard let consumer = channel.consumer(tag: tagBytes) else {
-            channel.shared.recordUnexpected(
-                AMQPUnexpectedDelivery(consumerTag: String(decoding: tagBytes, as: UTF8.self), deliveryTag: deliveryTag))
-            return
+        let consumer: ConsumerState
+        if let known = route, known.matches(channel: span.channel, tag: tagBytes) {
+            consumer = known.consumer
+        } else {
+            guard let channel = self.channels[span.channel] else {
+                throw .protocolViolation("content on channel \(span.channel), which is not open")
+            }
+            guard let found = channel.consumer(tag: tagBytes) else {
+                channel.shared.recordUnexpected(
+                    AMQPUnexpectedDelivery(consumerTag: String(decoding: tagBytes, as: UTF8.self), deliveryTag: deliveryTag))
+                return
+            }
+            consumer = found
+            route = DeliveryRoute(channelID: span.channel, consumer: found)
         }
         var entry = DeliveryEntry(method: Int32(span.method.lowerBound), header: Int32(span.header.lowerBound),
                                   headerLength: Int32(span.header.count), body: 0, bodyLength: 0, bodyIndex: -1,
