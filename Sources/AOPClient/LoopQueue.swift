@@ -95,6 +95,9 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
                 continuation.resume(returning: .success(element))
             } else if let ending = self.ending {
                 continuation.resume(returning: ending.map { .failure($0) } ?? .success(nil))
+            } else if Task.isCancelled {
+                // The cancellation handler may have run before this body: it found no waiter to wake.
+                continuation.resume(returning: .success(nil))
             } else {
                 self.waiter = continuation
             }
