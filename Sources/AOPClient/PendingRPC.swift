@@ -6,10 +6,3 @@ struct PendingRPC {
     var replies: [(UInt16, UInt16)]
     var continuation: UnsafeContinuation<Result<RPCReply, AMQPClientError>, Never>
 }
-
-/// The reply to a synchronous request.
-enum RPCReply: Sendable {
-    case method(AMQPMethod)
-    /// `basic.get-ok` with its message.
-    case delivery(AMQPDelivery)
-}
