@@ -1,0 +1,5 @@
+/// The body of a content message.
+enum BodyLocation: Equatable {
+    case contiguous(Range<Int>)
+    case pieces([Range<Int>])
+}
