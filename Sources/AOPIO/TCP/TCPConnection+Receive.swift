@@ -72,7 +72,13 @@ extension TCPConnection {
         return chunk
     }
 
-    /// Arms the multishot recv unless it is armed, input ended, or the inbound buffer is full.
+    /// Arms one recv unless one is armed, input ended, or the inbound buffer is full.
+    ///
+    /// The recv is single-shot with a buffer picked from the loop's provided buffer ring, so one
+    /// completion brings at most one buffer (`ProvidedBufferRing.bufferSize`) and nothing arrives
+    /// after it until the next arm. Since a recv is armed only below `maxBufferedInbound`, the inbound
+    /// buffer never exceeds `maxBufferedInbound + bufferSize - 1` bytes. (A multishot recv keeps
+    /// filling recycled buffers until its cancellation lands, which made that bound soft.)
     func armReceiveIfNeeded() {
         guard !self.recvArmed, !self.isClosed, self.endOfInput == nil,
             self.bufferedInbound < self.maxBufferedInbound
@@ -90,10 +96,11 @@ extension TCPConnection {
         }
         let fd = self.fd
         let group = buffers.groupID
+        let length = buffers.bufferSize
         self.recvArmed = true
         self.recvCancelRequested = false
         self.recvUserData = self.loop.submit({ sqe in
-            io_uring_prep_recv_multishot(sqe, fd, nil, 0, 0)
+            io_uring_prep_recv(sqe, fd, nil, length, 0)
             sqe.pointee.flags |= aop_IOSQE_BUFFER_SELECT
             aop_sqe_set_buf_group(sqe, group)
         }) { result, flags in
@@ -102,11 +109,8 @@ extension TCPConnection {
     }
 
     private func receiveCompleted(_ result: Int32, _ flags: UInt32) {
-        let final = flags & aop_IORING_CQE_F_MORE == 0
-        if final {
-            self.recvArmed = false
-            self.recvCancelRequested = false
-        }
+        self.recvArmed = false
+        self.recvCancelRequested = false
         if result > 0 {
             precondition(flags & aop_IORING_CQE_F_BUFFER != 0, "recv completion without a provided buffer")
             let id = Int(flags >> aop_IORING_CQE_BUFFER_SHIFT)
@@ -118,20 +122,21 @@ extension TCPConnection {
             }
         } else if result == 0 {
             if self.endOfInput == nil { self.endOfInput = .endOfFile }
-        } else if result != -ENOBUFS, result != -ECANCELED {
+        } else if result == -ENOBUFS {
+            // Every provided buffer of the loop is taken (recycling happens right after each copy, so
+            // this is a momentary shortage): arm again, which queues behind the returning buffers.
+        } else if result != -ECANCELED {
             if self.endOfInput == nil { self.endOfInput = .failed(IOError(result: result, operation: "recv")) }
         }
-        if final {
-            if self.isClosed {
-                self.closeDescriptorIfIdle()
-            } else {
-                self.armReceiveIfNeeded()
-            }
+        if self.isClosed {
+            self.closeDescriptorIfIdle()
+        } else {
+            self.armReceiveIfNeeded()
         }
         self.deliverToReceiver()
     }
 
-    /// Buffers a received chunk (applying injected faults) and applies backpressure.
+    /// Buffers a received chunk (applying injected faults).
     private func received(_ chunk: [UInt8]) {
         if self.faults.isActive {
             self.receivedWithFaults(chunk)
@@ -140,10 +145,7 @@ extension TCPConnection {
             self.bufferedInbound += chunk.count
             self.receivedTotal += chunk.count
         }
-        if self.bufferedInbound >= self.maxBufferedInbound, self.recvArmed, !self.recvCancelRequested {
-            self.recvCancelRequested = true
-            self.loop.cancel(self.recvUserData)
-        }
+        // No recv is armed here (the completion re-arms after this returns, if there is room).
     }
 
     private func receivedWithFaults(_ chunk: [UInt8]) {

@@ -6,9 +6,11 @@ import Glibc
 /// Everything except the `let` properties must be used on `loop`'s thread, typically from an actor
 /// whose `unownedExecutor` is `loop.asUnownedSerialExecutor()`.
 ///
-/// - Receiving: one multishot recv with the loop's provided buffer ring; each completion is copied
-///   into a `[UInt8]` chunk and the buffer recycled at once. When `maxBufferedInbound` bytes are
-///   buffered the recv is cancelled, so the socket buffer fills and TCP pushes back on the peer.
+/// - Receiving: one single-shot recv at a time with a buffer from the loop's provided buffer ring
+///   (shared by all connections of the loop); each completion is copied into a `[UInt8]` chunk of
+///   exactly the received size and the buffer recycled at once. No recv is armed once
+///   `maxBufferedInbound` bytes are buffered, so the socket buffer fills and TCP pushes back on the
+///   peer; the buffered bytes never exceed `maxBufferedInbound` plus one provided buffer.
 /// - Sending: `write` appends to an outbound buffer; the loop flushes each dirty connection once per
 ///   iteration with one send (double buffer: `outbound` / `inflight`, partial sends continued).
 /// - Closing cancels operations in flight and closes the descriptor only after their final CQEs.
