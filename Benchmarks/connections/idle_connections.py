@@ -45,8 +45,6 @@ def method_frame(channel: int, class_id: int, method_id: int, args: bytes) -> by
 
 START_OK = method_frame(0, 10, 11, struct.pack(">I", 0) + shortstr("PLAIN")
                         + longstr(b"\x00guest\x00guest") + shortstr("en_US"))
-# channel-max 0 (no limit of our own), frame-max 131072, heartbeat 0 (off).
-TUNE_OK = method_frame(0, 10, 31, struct.pack(">HIH", 0, 131072, 0))
 OPEN = method_frame(0, 10, 40, shortstr("/") + shortstr("") + b"\x00")
 CHANNEL_OPEN = method_frame(1, 20, 10, shortstr(""))
 
@@ -152,7 +150,10 @@ def main() -> None:
                         if (cls, meth) == (10, 10):      # connection.start
                             c.outbuf += START_OK
                         elif (cls, meth) == (10, 30):    # connection.tune
-                            c.outbuf += TUNE_OK + OPEN + CHANNEL_OPEN
+                            # Accept the broker's channel-max and frame-max; heartbeat 0 (off).
+                            channel_max, frame_max, _ = struct.unpack_from(">HIH", payload, 4)
+                            tune_ok = method_frame(0, 10, 31, struct.pack(">HIH", channel_max, frame_max, 0))
+                            c.outbuf += tune_ok + OPEN + CHANNEL_OPEN
                         elif (cls, meth) == (20, 11):    # channel.open-ok: done
                             c.done = True
                         elif (cls, meth) in ((10, 50), (20, 40)):

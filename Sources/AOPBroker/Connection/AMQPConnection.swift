@@ -14,8 +14,11 @@ actor AMQPConnection {
 
     var machine: ConnectionStateMachine
     var decoder: FrameDecoder
-    var inbound = ByteBuffer(capacity: 64 * 1024)
-    var out = ByteBuffer(capacity: 64 * 1024)
+    /// Received bytes not decoded yet. Empty (no storage) between reads: a received chunk becomes the
+    /// buffer without a copy, and what is fully decoded is released (see `run()`).
+    var inbound = ByteBuffer()
+    /// Replies and deliveries not yet handed to the socket; grows on demand, released when idle.
+    var out = ByteBuffer()
     var headerChecked = false
 
     var tuning: Tuning
@@ -31,6 +34,8 @@ actor AMQPConnection {
     /// Monotonic ticks of the last byte received and sent, for heartbeats.
     var lastReceive: ContinuousClock.Instant
     var lastSend: ContinuousClock.Instant
+    /// The connection's one ring timer (handshake deadline or heartbeat), if armed.
+    var timerToken: UInt64?
     var closed = false
     var blockedNotified = false
     /// Publishes handed to the publish worker and not yet answered by the broker.
@@ -42,6 +47,8 @@ actor AMQPConnection {
     var publishesPerChannel: [UInt16: Int] = [:]
     var channelPublishWaiters: [UInt16: [CheckedContinuation<Void, Never>]] = [:]
     static let maxQueuedPublishes = 8192
+    /// Output buffer capacity kept between flushes; a larger one is released after its flush.
+    static let retainedOutputCapacity = 256 * 1024
     /// Set by the first basic.publish: only publishing connections stop being read during an alarm.
     var hasPublished = false
     /// Deliveries written since the last transit-credit release, per consumer gate.
@@ -74,10 +81,12 @@ actor AMQPConnection {
             guard let self else { return }
             Task { await self.drainInbox() }
         }
-        let timers = Task { await self.runTimers() }
-        defer { timers.cancel() }
+        self.startHandshakeTimer()
 
         while !self.closed {
+            if self.socket.bufferedInboundBytes == 0 {
+                self.releaseIdleBuffers()  // about to wait for the peer
+            }
             let chunk: [UInt8]?
             do {
                 chunk = try await self.socket.receive()
@@ -87,7 +96,11 @@ actor AMQPConnection {
             }
             guard let chunk else { break }  // EOF
             self.lastReceive = .now
-            self.inbound.writeBytes(chunk)
+            if self.inbound.readableBytes == 0 {
+                self.inbound = ByteBuffer(bytes: chunk)  // adopts the chunk's storage, no copy
+            } else {
+                self.inbound.writeBytes(chunk)
+            }
             await self.processInbound()
             self.flush()
             // Bounded publish pipeline: stop reading while too much waits for the broker.
@@ -99,6 +112,13 @@ actor AMQPConnection {
             }
         }
         await self.teardown()
+    }
+
+    /// Drops the storage of empty inbound and outbound buffers, so a connection waiting for its peer
+    /// holds no buffer (they grow again on demand).
+    func releaseIdleBuffers() {
+        if self.inbound.readableBytes == 0 { self.inbound = ByteBuffer() }
+        if self.out.readableBytes == 0 { self.out = ByteBuffer() }
     }
 
     /// A resource alarm is on: stop reading from this publishing connection (TCP pushes back on the
@@ -179,7 +199,11 @@ actor AMQPConnection {
             return
         }
         self.out.withUnsafeReadableBytes { self.socket.write($0) }
-        self.out.clear()
+        if self.out.storage.capacity > Self.retainedOutputCapacity {
+            self.out = ByteBuffer()  // a burst of deliveries does not pin its buffer
+        } else {
+            self.out.clear()
+        }
         self.lastSend = .now
     }
 
@@ -212,6 +236,7 @@ actor AMQPConnection {
         guard !self.closed else { return }
         self.flush()
         self.closed = true
+        self.cancelTimer()
         self.machine.socketClosed()
         Task { await self.socket.flushAndClose() }
     }
@@ -219,6 +244,7 @@ actor AMQPConnection {
     /// Releases everything the connection held: consumers, unacked deliveries (requeued), exclusive queues.
     func teardown() async {
         self.closed = true
+        self.cancelTimer()
         await self.waitForPublishes()
         self.machine.socketClosed()
         self.inbox.dropWake()

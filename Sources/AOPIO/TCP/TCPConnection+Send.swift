@@ -75,8 +75,15 @@ extension TCPConnection {
         } else {
             self.inflightOffset += Int(result)
             if self.inflightOffset >= self.inflight.count {
-                self.inflight.clear()
                 self.inflightOffset = 0
+                if self.outbound.count == 0 {
+                    // Nothing more to send: an idle connection holds no output buffer (a busy one
+                    // keeps both, as the next flush swaps them).
+                    self.inflight.deallocate()
+                    self.outbound.deallocate()
+                } else {
+                    self.inflight.clear()
+                }
             } else if !self.isClosed {
                 self.submitSend()  // partial send: continue with the rest
             }
