@@ -75,17 +75,32 @@ actor AMQPConnection {
         self.lastSend = now
     }
 
-    /// Serves the connection until it closes.
+    /// Starts serving: arms the handshake timer and reads until the peer has nothing more to say.
+    /// Returns once the connection waits for input; from then on it holds no task while idle (its
+    /// socket starts a read task when bytes arrive) and tears itself down when it ends.
     func run() async {
         self.inbox.setWake { [weak self] in
             guard let self else { return }
             Task { await self.drainInbox() }
         }
         self.startHandshakeTimer()
+        await self.readLoop()
+    }
 
+    /// Reads and handles input while there is some; then parks (no task: the socket calls back when
+    /// bytes, end of input or an error arrive), or tears the connection down when it ended.
+    ///
+    /// A task that waited in `receive()` would keep, for the connection's lifetime, every task-stack
+    /// slab its deepest frame handling ever needed (the task allocator frees slabs only with the task),
+    /// several KiB per idle connection. One task per burst of input costs about a microsecond.
+    func readLoop() async {
         while !self.closed {
-            if self.socket.bufferedInboundBytes == 0 {
-                self.releaseIdleBuffers()  // about to wait for the peer
+            guard self.socket.isReadable else {
+                self.releaseIdleBuffers()
+                self.socket.whenReadable { [self] in
+                    Task(executorPreference: self.socket.loop) { await self.readLoop() }
+                }
+                return
             }
             let chunk: [UInt8]?
             do {

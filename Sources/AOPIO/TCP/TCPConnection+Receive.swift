@@ -38,6 +38,26 @@ extension TCPConnection {
     /// Bytes received and not yet returned by `receive()`.
     public var bufferedInboundBytes: Int { self.bufferedInbound }
 
+    /// True when `receive()` would return without suspending: bytes are buffered, input ended or
+    /// failed, or the connection is closed. Loop thread only.
+    public var isReadable: Bool {
+        self.inboundHead < self.inbound.count || self.endOfInput != nil || self.isClosed
+    }
+
+    /// Calls `handler` once, on the loop thread, as soon as `isReadable` is true (right away if it
+    /// already is), and keeps a recv armed meanwhile.
+    ///
+    /// Lets an owner wait for input without a task suspended in `receive()`: an idle connection then
+    /// costs no task stack, only this closure. Loop thread only; at most one handler at a time, and
+    /// not while a `receive()` is waiting.
+    public func whenReadable(_ handler: @escaping () -> Void) {
+        self.loop.assertOnLoop()
+        precondition(self.receiver == nil && self.readableHandler == nil, "whenReadable while already waiting")
+        self.readableHandler = handler
+        self.armReceiveIfNeeded()
+        self.deliverToReceiver()
+    }
+
     /// A chunk, end of input, or nil when the caller has to wait.
     private func immediateReceiveResult() -> Result<[UInt8]?, IOError>? {
         if let chunk = self.popInbound() { return .success(chunk) }
@@ -48,8 +68,14 @@ extension TCPConnection {
         }
     }
 
-    /// Resumes a waiting `receive()` if there is something to give it.
+    /// Resumes a waiting `receive()` (or calls the `whenReadable` handler) if there is something to
+    /// give it.
     func deliverToReceiver() {
+        if let handler = self.readableHandler, self.isReadable {
+            self.readableHandler = nil
+            handler()
+            return
+        }
         guard let receiver = self.receiver, let result = self.immediateReceiveResult() else { return }
         self.receiver = nil
         receiver.resume(returning: result)

@@ -36,6 +36,8 @@ public final class TCPConnection: @unchecked Sendable {
     /// Buffered received bytes beyond which no recv is armed (default 1 MiB).
     public var maxBufferedInbound = 1 << 20
     var receiver: UnsafeContinuation<Result<[UInt8]?, IOError>, Never>?
+    /// Set by `whenReadable`: called once when `receive()` would not suspend.
+    var readableHandler: (() -> Void)?
     var recvArmed = false
     var recvCancelRequested = false
     var recvUserData: UInt64 = 0
