@@ -36,6 +36,18 @@ actor AMQPConnection {
     var lastSend: ContinuousClock.Instant
     /// The connection's one ring timer (handshake deadline or heartbeat), if armed.
     var timerToken: UInt64?
+    /// The idle check while the read task waits in `receive()` (see `readLoop`), if armed.
+    var idleTimerToken: UInt64?
+    /// Set by the idle check: the read task should park instead of waiting in `receive()`.
+    var parkRequested = false
+    /// Input silence after which the read task ends and the connection parks.
+    static let parkAfter: Duration = .seconds(1)
+    /// Chunks read so far (counted up to `eagerParkChunks`).
+    var chunksRead = 0
+    /// For its first chunks (handshake, channel.open, declarations) a connection parks as soon as it
+    /// waits: most connections that go idle do so right after those, and parking at once lets the
+    /// next connection reuse the freed task stack instead of each idle one keeping its own.
+    static let eagerParkChunks = 16
     var closed = false
     var blockedNotified = false
     /// Publishes handed to the publish worker and not yet answered by the broker.
@@ -87,20 +99,22 @@ actor AMQPConnection {
         await self.readLoop()
     }
 
-    /// Reads and handles input while there is some; then parks (no task: the socket calls back when
-    /// bytes, end of input or an error arrive), or tears the connection down when it ended.
+    /// Reads and handles input, parks when there is none (no task: the socket calls back when bytes,
+    /// end of input or an error arrive), and tears the connection down when it ended.
     ///
     /// A task that waited in `receive()` would keep, for the connection's lifetime, every task-stack
     /// slab its deepest frame handling ever needed (the task allocator frees slabs only with the task),
-    /// several KiB per idle connection. One task per burst of input costs about a microsecond.
+    /// several KiB per idle connection. A new connection parks whenever it waits (`eagerParkChunks`);
+    /// a busy one keeps its task (a task per burst of input would cost about a microsecond each) and
+    /// parks after `parkAfter` of silence, which one idle check per `parkAfter` notices.
     func readLoop() async {
         while !self.closed {
-            guard self.socket.isReadable else {
-                self.releaseIdleBuffers()
-                self.socket.whenReadable { [self] in
-                    Task(executorPreference: self.socket.loop) { await self.readLoop() }
+            if !self.socket.isReadable {
+                if self.parkRequested || self.chunksRead < Self.eagerParkChunks {
+                    self.park()
+                    return
                 }
-                return
+                self.armIdleCheck()
             }
             let chunk: [UInt8]?
             do {
@@ -110,6 +124,9 @@ actor AMQPConnection {
                 break
             }
             guard let chunk else { break }  // EOF
+            if chunk.isEmpty { continue }  // interrupted by the idle check (or an injected empty read)
+            self.parkRequested = false
+            if self.chunksRead < Self.eagerParkChunks { self.chunksRead += 1 }
             self.lastReceive = .now
             if self.inbound.readableBytes == 0 {
                 self.inbound = ByteBuffer(bytes: chunk)  // adopts the chunk's storage, no copy
@@ -127,6 +144,42 @@ actor AMQPConnection {
             }
         }
         await self.teardown()
+    }
+
+    /// Ends the read task: releases the buffers and lets the socket start a new one on input.
+    private func park() {
+        self.parkRequested = false
+        self.releaseIdleBuffers()
+        self.socket.whenReadable { [self] in
+            Task(executorPreference: self.socket.loop) { await self.readLoop() }
+        }
+    }
+
+    /// Arms the idle check unless it is armed: it fires once per `parkAfter` while the read task
+    /// waits, and asks the task to park once no input came for `parkAfter`.
+    private func armIdleCheck(after delay: Duration = AMQPConnection.parkAfter) {
+        guard self.idleTimerToken == nil else { return }
+        self.idleTimerToken = self.socket.loop.schedule(after: delay) { [self] in
+            self.assumeIsolated { $0.idleCheckFired() }
+        }
+    }
+
+    func cancelIdleCheck() {
+        guard let token = self.idleTimerToken else { return }
+        self.idleTimerToken = nil
+        self.socket.loop.cancelTimer(token)
+    }
+
+    private func idleCheckFired() {
+        self.idleTimerToken = nil
+        guard !self.closed else { return }
+        let silent = ContinuousClock.now - self.lastReceive
+        if silent >= Self.parkAfter {
+            self.parkRequested = true
+            self.socket.interruptReceive()  // the read task wakes with an empty chunk and parks
+        } else {
+            self.armIdleCheck(after: Self.parkAfter - silent)
+        }
     }
 
     /// Drops the storage of empty inbound and outbound buffers, so a connection waiting for its peer
@@ -252,6 +305,7 @@ actor AMQPConnection {
         self.flush()
         self.closed = true
         self.cancelTimer()
+        self.cancelIdleCheck()
         self.machine.socketClosed()
         Task { await self.socket.flushAndClose() }
     }
@@ -260,6 +314,7 @@ actor AMQPConnection {
     func teardown() async {
         self.closed = true
         self.cancelTimer()
+        self.cancelIdleCheck()
         await self.waitForPublishes()
         self.machine.socketClosed()
         self.inbox.dropWake()

@@ -44,6 +44,15 @@ extension TCPConnection {
         self.inboundHead < self.inbound.count || self.endOfInput != nil || self.isClosed
     }
 
+    /// Makes a waiting `receive()` return an empty chunk now (no-op when none waits), so its caller
+    /// can change how it waits, e.g. park with `whenReadable`. Loop thread only.
+    public func interruptReceive() {
+        self.loop.assertOnLoop()
+        guard let receiver = self.receiver else { return }
+        self.receiver = nil
+        receiver.resume(returning: .success([]))
+    }
+
     /// Calls `handler` once, on the loop thread, as soon as `isReadable` is true (right away if it
     /// already is), and keeps a recv armed meanwhile.
     ///
