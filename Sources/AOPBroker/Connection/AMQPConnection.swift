@@ -187,6 +187,7 @@ actor AMQPConnection {
     func releaseIdleBuffers() {
         if self.inbound.readableBytes == 0 { self.inbound = ByteBuffer() }
         if self.out.readableBytes == 0 { self.out = ByteBuffer() }
+        self.socket.releaseOutputBuffers()
     }
 
     /// A resource alarm is on: stop reading from this publishing connection (TCP pushes back on the

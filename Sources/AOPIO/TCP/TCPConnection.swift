@@ -12,7 +12,11 @@ import Glibc
 ///   `maxBufferedInbound` bytes are buffered, so the socket buffer fills and TCP pushes back on the
 ///   peer; the buffered bytes never exceed `maxBufferedInbound` plus one provided buffer.
 /// - Sending: `write` appends to an outbound buffer; the loop flushes each dirty connection once per
-///   iteration with one send (double buffer: `outbound` / `inflight`, partial sends continued).
+///   iteration with one send (double buffer: `outbound` / `inflight`, partial sends continued). Both
+///   are malloc'd on demand and freed after the last send once the owner calls
+///   `releaseOutputBuffers()` (idle) or when they outgrew `retainedOutputCapacity`.
+/// - Waiting without a task: `whenReadable` calls back once `receive()` would not suspend;
+///   `interruptReceive` wakes a waiting `receive()` with an empty chunk.
 /// - Closing cancels operations in flight and closes the descriptor only after their final CQEs.
 ///
 /// `@unchecked Sendable`: it is handed from the accepting loop to its own loop once (through the
@@ -51,6 +55,10 @@ public final class TCPConnection: @unchecked Sendable {
     var sendUserData: UInt64 = 0
     var sendFailed = false
     var isDirty = false
+    /// Set by `releaseOutputBuffers()` while a send is in flight: free the buffers when it is done.
+    var releaseOutputWhenSent = false
+    /// Output buffer capacity kept between sends while the owner does not release them.
+    static let retainedOutputCapacity = 64 * 1024
     var writers: [(threshold: Int, continuation: UnsafeContinuation<Void, Never>)] = []
     /// Sends submitted for this connection (tests check that writes are coalesced).
     var sendSubmissions = 0
