@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import Testing
 @testable import AOPIO
 
@@ -191,10 +192,12 @@ import Testing
     @Test func listenerCloseEndsTheSequence() async throws {
         try await withLoop { loop in
             let listener = try TCPListener.bind(host: "127.0.0.1", port: 0, on: loop)
+            let accepted = AcceptCounter()
             let connections = Task { () -> Int in
                 var count = 0
                 for await connection in listener.connections() {
                     count += 1
+                    accepted.value.add(1, ordering: .relaxed)
                     loop.execute { connection.close() }
                 }
                 return count
@@ -203,7 +206,12 @@ import Testing
             await onThread {
                 for _ in 0..<3 { BlockingClient(port: port).close() }
             }
-            try await loop.sleep(for: .milliseconds(50))
+            // Close the listener once the three arrived (a fixed sleep was too short on a loaded machine).
+            var waited = 0
+            while accepted.value.load(ordering: .relaxed) < 3, waited < 1000 {
+                try await loop.sleep(for: .milliseconds(10))
+                waited += 1
+            }
             listener.close()
             #expect(await connections.value == 3)
         }
@@ -293,3 +301,7 @@ import Testing
     }
 }
 
+/// Connections seen by the accepting task (read by the test while that task runs).
+final class AcceptCounter: Sendable {
+    let value = Atomic<Int>(0)
+}
