@@ -19,6 +19,8 @@ public final class Broker: Sendable {
         var nextID: UInt64 = 1
         var connections: [UInt64: AMQPConnection] = [:]
         var accepting = true
+        /// `shutdown` waiting for the last connection to finish its teardown.
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
     let registry = Mutex(Registry())
     /// True while a task polls the storage for free space (the disk alarm is on).
@@ -71,8 +73,10 @@ public final class Broker: Sendable {
         }
     }
 
-    /// Serves one accepted socket until the connection ends. Call from any context; the connection's
-    /// actor runs on the socket's ring loop.
+    /// Starts serving one accepted socket. Call from any context; the connection's actor runs on the
+    /// socket's ring loop. Returns once the connection waits for input: an idle connection holds no
+    /// task (its socket starts one when bytes arrive), and it tears itself down when it ends.
+    /// `shutdown(reason:)` waits for every connection to finish.
     public func serve(_ socket: TCPConnection) async {
         let connection: AMQPConnection? = self.registry.withLock { r in
             guard r.accepting else { return nil }
@@ -90,12 +94,31 @@ public final class Broker: Sendable {
     }
 
     func unregister(_ id: UInt64) {
-        _ = self.registry.withLock { $0.connections.removeValue(forKey: id) }
+        let waiters = self.registry.withLock { r -> [CheckedContinuation<Void, Never>] in
+            r.connections.removeValue(forKey: id)
+            guard r.connections.isEmpty else { return [] }
+            defer { r.drainWaiters = [] }
+            return r.drainWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until every connection finished its teardown.
+    func waitUntilNoConnections() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = self.registry.withLock { r -> Bool in
+                guard !r.connections.isEmpty else { return true }
+                r.drainWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
     }
 
     public var connectionCount: Int { self.registry.withLock { $0.connections.count } }
 
-    /// Stops accepting and closes every connection with connection.close 320 CONNECTION_FORCED.
+    /// Stops accepting, closes every connection with connection.close 320 CONNECTION_FORCED and waits
+    /// until each one released its resources.
     public func shutdown(reason: String = "shutdown") async {
         let connections = self.registry.withLock { r in
             r.accepting = false
@@ -106,6 +129,7 @@ public final class Broker: Sendable {
                 group.addTask { await c.close(reason: "broker forced connection closure with reason '\(reason)'") }
             }
         }
+        await self.waitUntilNoConnections()
     }
 
     /// Sets or clears a resource alarm; publishers get connection.blocked / unblocked.

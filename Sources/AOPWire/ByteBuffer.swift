@@ -58,6 +58,16 @@ public struct ByteBuffer: Sendable, Hashable {
 
     public mutating func reserveCapacity(_ n: Int) { self.storage.reserveCapacity(n) }
 
+    /// Makes room for `count` more bytes, growing geometrically (at least doubling). Unlike
+    /// `Array.reserveCapacity`, which allocates exactly what is asked, calling this once per frame
+    /// while a buffer fills costs amortized O(1) per byte instead of a full copy per call.
+    public mutating func reserveAdditionalCapacity(_ count: Int) {
+        let needed = self.storage.count + count
+        let capacity = self.storage.capacity
+        guard needed > capacity else { return }
+        self.storage.reserveCapacity(max(needed, capacity * 2))
+    }
+
     // MARK: reading
 
     // The generic integer accessors are @inlinable so callers in other modules get them specialized

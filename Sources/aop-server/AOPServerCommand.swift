@@ -69,6 +69,7 @@ struct AOPServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "aop")
+        raiseOpenFileLimit(logger: logger)
 
         do {
             try RingLoop.probe()

@@ -146,6 +146,22 @@ actor PinnedConnection {
 
     func waitUntilWritable(_ threshold: Int) async { await self.connection.waitUntilWritable(threshold: threshold) }
 
+    /// Waits through `whenReadable` (no task suspended in `receive()`); true if the handler ran on the loop.
+    func waitUntilReadable() async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            self.connection.whenReadable { continuation.resume(returning: self.connection.loop.isCurrent) }
+        }
+    }
+
+    /// Registers a `whenReadable` handler; true if it ran before `whenReadable` returned.
+    func whenReadableRunsAtOnce() -> Bool {
+        var ran = false
+        self.connection.whenReadable { ran = true }
+        return ran
+    }
+
+    func isReadable() -> Bool { self.connection.isReadable }
+    func interruptReceive() { self.connection.interruptReceive() }
     func pending() -> Int { self.connection.pendingOutboundBytes }
     func buffered() -> Int { self.connection.bufferedInboundBytes }
     func sendSubmissions() -> Int { self.connection.sendSubmissions }

@@ -63,6 +63,7 @@ extension AMQPConnection {
             preconditionFailure("openVirtualHost is async; use perform(_:)")
         case .sendOpenOk:
             self.send { $0.writeMethodFrame(channel: 0, .connectionOpenOk(ConnectionOpenOk())) }
+            self.handshakeCompleted()
         case .sendClose(let error):
             self.send { $0.writeMethodFrame(channel: 0, .connectionClose(error.connectionClose)) }
             self.flush()

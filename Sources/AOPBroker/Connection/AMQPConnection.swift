@@ -14,8 +14,11 @@ actor AMQPConnection {
 
     var machine: ConnectionStateMachine
     var decoder: FrameDecoder
-    var inbound = ByteBuffer(capacity: 64 * 1024)
-    var out = ByteBuffer(capacity: 64 * 1024)
+    /// Received bytes not decoded yet. Empty (no storage) between reads: a received chunk becomes the
+    /// buffer without a copy, and what is fully decoded is released (see `run()`).
+    var inbound = ByteBuffer()
+    /// Replies and deliveries not yet handed to the socket; grows on demand, released when idle.
+    var out = ByteBuffer()
     var headerChecked = false
 
     var tuning: Tuning
@@ -31,6 +34,20 @@ actor AMQPConnection {
     /// Monotonic ticks of the last byte received and sent, for heartbeats.
     var lastReceive: ContinuousClock.Instant
     var lastSend: ContinuousClock.Instant
+    /// The connection's one ring timer (handshake deadline or heartbeat), if armed.
+    var timerToken: UInt64?
+    /// The idle check while the read task waits in `receive()` (see `readLoop`), if armed.
+    var idleTimerToken: UInt64?
+    /// Set by the idle check: the read task should park instead of waiting in `receive()`.
+    var parkRequested = false
+    /// Input silence after which the read task ends and the connection parks.
+    static let parkAfter: Duration = .seconds(1)
+    /// Chunks read so far (counted up to `eagerParkChunks`).
+    var chunksRead = 0
+    /// For its first chunks (handshake, channel.open, declarations) a connection parks as soon as it
+    /// waits: most connections that go idle do so right after those, and parking at once lets the
+    /// next connection reuse the freed task stack instead of each idle one keeping its own.
+    static let eagerParkChunks = 16
     var closed = false
     var blockedNotified = false
     /// Publishes handed to the publish worker and not yet answered by the broker.
@@ -42,6 +59,8 @@ actor AMQPConnection {
     var publishesPerChannel: [UInt16: Int] = [:]
     var channelPublishWaiters: [UInt16: [CheckedContinuation<Void, Never>]] = [:]
     static let maxQueuedPublishes = 8192
+    /// Output buffer capacity kept between flushes; a larger one is released after its flush.
+    static let retainedOutputCapacity = 256 * 1024
     /// Set by the first basic.publish: only publishing connections stop being read during an alarm.
     var hasPublished = false
     /// Deliveries written since the last transit-credit release, per consumer gate.
@@ -68,16 +87,35 @@ actor AMQPConnection {
         self.lastSend = now
     }
 
-    /// Serves the connection until it closes.
+    /// Starts serving: arms the handshake timer and reads until the peer has nothing more to say.
+    /// Returns once the connection waits for input; from then on it holds no task while idle (its
+    /// socket starts a read task when bytes arrive) and tears itself down when it ends.
     func run() async {
         self.inbox.setWake { [weak self] in
             guard let self else { return }
             Task { await self.drainInbox() }
         }
-        let timers = Task { await self.runTimers() }
-        defer { timers.cancel() }
+        self.startHandshakeTimer()
+        await self.readLoop()
+    }
 
+    /// Reads and handles input, parks when there is none (no task: the socket calls back when bytes,
+    /// end of input or an error arrive), and tears the connection down when it ended.
+    ///
+    /// A task that waited in `receive()` would keep, for the connection's lifetime, every task-stack
+    /// slab its deepest frame handling ever needed (the task allocator frees slabs only with the task),
+    /// several KiB per idle connection. A new connection parks whenever it waits (`eagerParkChunks`);
+    /// a busy one keeps its task (a task per burst of input would cost about a microsecond each) and
+    /// parks after `parkAfter` of silence, which one idle check per `parkAfter` notices.
+    func readLoop() async {
         while !self.closed {
+            if !self.socket.isReadable {
+                if self.parkRequested || self.chunksRead < Self.eagerParkChunks {
+                    self.park()
+                    return
+                }
+                self.armIdleCheck()
+            }
             let chunk: [UInt8]?
             do {
                 chunk = try await self.socket.receive()
@@ -86,8 +124,15 @@ actor AMQPConnection {
                 break
             }
             guard let chunk else { break }  // EOF
+            if chunk.isEmpty { continue }  // interrupted by the idle check (or an injected empty read)
+            self.parkRequested = false
+            if self.chunksRead < Self.eagerParkChunks { self.chunksRead += 1 }
             self.lastReceive = .now
-            self.inbound.writeBytes(chunk)
+            if self.inbound.readableBytes == 0 {
+                self.inbound = ByteBuffer(bytes: chunk)  // adopts the chunk's storage, no copy
+            } else {
+                self.inbound.writeBytes(chunk)
+            }
             await self.processInbound()
             self.flush()
             // Bounded publish pipeline: stop reading while too much waits for the broker.
@@ -179,7 +224,11 @@ actor AMQPConnection {
             return
         }
         self.out.withUnsafeReadableBytes { self.socket.write($0) }
-        self.out.clear()
+        if self.out.storage.capacity > Self.retainedOutputCapacity {
+            self.out = ByteBuffer()  // a burst of deliveries does not pin its buffer
+        } else {
+            self.out.clear()
+        }
         self.lastSend = .now
     }
 
@@ -212,6 +261,8 @@ actor AMQPConnection {
         guard !self.closed else { return }
         self.flush()
         self.closed = true
+        self.cancelTimer()
+        self.cancelIdleCheck()
         self.machine.socketClosed()
         Task { await self.socket.flushAndClose() }
     }
@@ -219,6 +270,8 @@ actor AMQPConnection {
     /// Releases everything the connection held: consumers, unacked deliveries (requeued), exclusive queues.
     func teardown() async {
         self.closed = true
+        self.cancelTimer()
+        self.cancelIdleCheck()
         await self.waitForPublishes()
         self.machine.socketClosed()
         self.inbox.dropWake()

@@ -72,7 +72,7 @@ final class ProvidedBufferRing {
 }
 
 extension RingLoop {
-    /// Buffer group used by multishot recv on this loop.
+    /// Buffer group the recvs of this loop's connections pick their buffers from.
     static let recvBufferGroup: UInt16 = 1
 
     /// The loop's recv buffer ring, created on first use. Loop thread only.

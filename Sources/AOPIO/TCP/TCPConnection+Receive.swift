@@ -38,6 +38,35 @@ extension TCPConnection {
     /// Bytes received and not yet returned by `receive()`.
     public var bufferedInboundBytes: Int { self.bufferedInbound }
 
+    /// True when `receive()` would return without suspending: bytes are buffered, input ended or
+    /// failed, or the connection is closed. Loop thread only.
+    public var isReadable: Bool {
+        self.inboundHead < self.inbound.count || self.endOfInput != nil || self.isClosed
+    }
+
+    /// Makes a waiting `receive()` return an empty chunk now (no-op when none waits), so its caller
+    /// can change how it waits, e.g. park with `whenReadable`. Loop thread only.
+    public func interruptReceive() {
+        self.loop.assertOnLoop()
+        guard let receiver = self.receiver else { return }
+        self.receiver = nil
+        receiver.resume(returning: .success([]))
+    }
+
+    /// Calls `handler` once, on the loop thread, as soon as `isReadable` is true (right away if it
+    /// already is), and keeps a recv armed meanwhile.
+    ///
+    /// Lets an owner wait for input without a task suspended in `receive()`: an idle connection then
+    /// costs no task stack, only this closure. Loop thread only; at most one handler at a time, and
+    /// not while a `receive()` is waiting.
+    public func whenReadable(_ handler: @escaping () -> Void) {
+        self.loop.assertOnLoop()
+        precondition(self.receiver == nil && self.readableHandler == nil, "whenReadable while already waiting")
+        self.readableHandler = handler
+        self.armReceiveIfNeeded()
+        self.deliverToReceiver()
+    }
+
     /// A chunk, end of input, or nil when the caller has to wait.
     private func immediateReceiveResult() -> Result<[UInt8]?, IOError>? {
         if let chunk = self.popInbound() { return .success(chunk) }
@@ -48,8 +77,14 @@ extension TCPConnection {
         }
     }
 
-    /// Resumes a waiting `receive()` if there is something to give it.
+    /// Resumes a waiting `receive()` (or calls the `whenReadable` handler) if there is something to
+    /// give it.
     func deliverToReceiver() {
+        if let handler = self.readableHandler, self.isReadable {
+            self.readableHandler = nil
+            handler()
+            return
+        }
         guard let receiver = self.receiver, let result = self.immediateReceiveResult() else { return }
         self.receiver = nil
         receiver.resume(returning: result)
@@ -72,7 +107,13 @@ extension TCPConnection {
         return chunk
     }
 
-    /// Arms the multishot recv unless it is armed, input ended, or the inbound buffer is full.
+    /// Arms one recv unless one is armed, input ended, or the inbound buffer is full.
+    ///
+    /// The recv is single-shot with a buffer picked from the loop's provided buffer ring, so one
+    /// completion brings at most one buffer (`ProvidedBufferRing.bufferSize`) and nothing arrives
+    /// after it until the next arm. Since a recv is armed only below `maxBufferedInbound`, the inbound
+    /// buffer never exceeds `maxBufferedInbound + bufferSize - 1` bytes. (A multishot recv keeps
+    /// filling recycled buffers until its cancellation lands, which made that bound soft.)
     func armReceiveIfNeeded() {
         guard !self.recvArmed, !self.isClosed, self.endOfInput == nil,
             self.bufferedInbound < self.maxBufferedInbound
@@ -90,10 +131,11 @@ extension TCPConnection {
         }
         let fd = self.fd
         let group = buffers.groupID
+        let length = buffers.bufferSize
         self.recvArmed = true
         self.recvCancelRequested = false
         self.recvUserData = self.loop.submit({ sqe in
-            io_uring_prep_recv_multishot(sqe, fd, nil, 0, 0)
+            io_uring_prep_recv(sqe, fd, nil, length, 0)
             sqe.pointee.flags |= aop_IOSQE_BUFFER_SELECT
             aop_sqe_set_buf_group(sqe, group)
         }) { result, flags in
@@ -102,11 +144,8 @@ extension TCPConnection {
     }
 
     private func receiveCompleted(_ result: Int32, _ flags: UInt32) {
-        let final = flags & aop_IORING_CQE_F_MORE == 0
-        if final {
-            self.recvArmed = false
-            self.recvCancelRequested = false
-        }
+        self.recvArmed = false
+        self.recvCancelRequested = false
         if result > 0 {
             precondition(flags & aop_IORING_CQE_F_BUFFER != 0, "recv completion without a provided buffer")
             let id = Int(flags >> aop_IORING_CQE_BUFFER_SHIFT)
@@ -118,20 +157,21 @@ extension TCPConnection {
             }
         } else if result == 0 {
             if self.endOfInput == nil { self.endOfInput = .endOfFile }
-        } else if result != -ENOBUFS, result != -ECANCELED {
+        } else if result == -ENOBUFS {
+            // Every provided buffer of the loop is taken (recycling happens right after each copy, so
+            // this is a momentary shortage): arm again, which queues behind the returning buffers.
+        } else if result != -ECANCELED {
             if self.endOfInput == nil { self.endOfInput = .failed(IOError(result: result, operation: "recv")) }
         }
-        if final {
-            if self.isClosed {
-                self.closeDescriptorIfIdle()
-            } else {
-                self.armReceiveIfNeeded()
-            }
+        if self.isClosed {
+            self.closeDescriptorIfIdle()
+        } else {
+            self.armReceiveIfNeeded()
         }
         self.deliverToReceiver()
     }
 
-    /// Buffers a received chunk (applying injected faults) and applies backpressure.
+    /// Buffers a received chunk (applying injected faults).
     private func received(_ chunk: [UInt8]) {
         if self.faults.isActive {
             self.receivedWithFaults(chunk)
@@ -140,10 +180,7 @@ extension TCPConnection {
             self.bufferedInbound += chunk.count
             self.receivedTotal += chunk.count
         }
-        if self.bufferedInbound >= self.maxBufferedInbound, self.recvArmed, !self.recvCancelRequested {
-            self.recvCancelRequested = true
-            self.loop.cancel(self.recvUserData)
-        }
+        // No recv is armed here (the completion re-arms after this returns, if there is room).
     }
 
     private func receivedWithFaults(_ chunk: [UInt8]) {

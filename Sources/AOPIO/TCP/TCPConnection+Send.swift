@@ -16,6 +16,18 @@ extension TCPConnection {
         bytes.withUnsafeBytes { self.write($0) }
     }
 
+    /// Frees the output buffers once everything written was sent (now, if it was), so an idle
+    /// connection holds none; a busy one keeps them between sends. Loop thread only.
+    public func releaseOutputBuffers() {
+        self.loop.assertOnLoop()
+        if !self.sendInFlight, self.outbound.count == 0 {
+            self.inflight.deallocate()
+            self.outbound.deallocate()
+        } else {
+            self.releaseOutputWhenSent = true
+        }
+    }
+
     /// Bytes written and not yet accepted by the kernel.
     public var pendingOutboundBytes: Int {
         self.outbound.count + self.inflight.count - self.inflightOffset
@@ -75,8 +87,17 @@ extension TCPConnection {
         } else {
             self.inflightOffset += Int(result)
             if self.inflightOffset >= self.inflight.count {
-                self.inflight.clear()
                 self.inflightOffset = 0
+                if self.outbound.count == 0,
+                    self.releaseOutputWhenSent || self.inflight.capacity > Self.retainedOutputCapacity
+                {
+                    // Nothing more to send and the owner went idle (or the buffers grew large).
+                    self.releaseOutputWhenSent = false
+                    self.inflight.deallocate()
+                    self.outbound.deallocate()
+                } else {
+                    self.inflight.clear()
+                }
             } else if !self.isClosed {
                 self.submitSend()  // partial send: continue with the rest
             }

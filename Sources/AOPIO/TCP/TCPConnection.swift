@@ -6,11 +6,17 @@ import Glibc
 /// Everything except the `let` properties must be used on `loop`'s thread, typically from an actor
 /// whose `unownedExecutor` is `loop.asUnownedSerialExecutor()`.
 ///
-/// - Receiving: one multishot recv with the loop's provided buffer ring; each completion is copied
-///   into a `[UInt8]` chunk and the buffer recycled at once. When `maxBufferedInbound` bytes are
-///   buffered the recv is cancelled, so the socket buffer fills and TCP pushes back on the peer.
+/// - Receiving: one single-shot recv at a time with a buffer from the loop's provided buffer ring
+///   (shared by all connections of the loop); each completion is copied into a `[UInt8]` chunk of
+///   exactly the received size and the buffer recycled at once. No recv is armed once
+///   `maxBufferedInbound` bytes are buffered, so the socket buffer fills and TCP pushes back on the
+///   peer; the buffered bytes never exceed `maxBufferedInbound` plus one provided buffer.
 /// - Sending: `write` appends to an outbound buffer; the loop flushes each dirty connection once per
-///   iteration with one send (double buffer: `outbound` / `inflight`, partial sends continued).
+///   iteration with one send (double buffer: `outbound` / `inflight`, partial sends continued). Both
+///   are malloc'd on demand and freed after the last send once the owner calls
+///   `releaseOutputBuffers()` (idle) or when they outgrew `retainedOutputCapacity`.
+/// - Waiting without a task: `whenReadable` calls back once `receive()` would not suspend;
+///   `interruptReceive` wakes a waiting `receive()` with an empty chunk.
 /// - Closing cancels operations in flight and closes the descriptor only after their final CQEs.
 ///
 /// `@unchecked Sendable`: it is handed from the accepting loop to its own loop once (through the
@@ -34,6 +40,8 @@ public final class TCPConnection: @unchecked Sendable {
     /// Buffered received bytes beyond which no recv is armed (default 1 MiB).
     public var maxBufferedInbound = 1 << 20
     var receiver: UnsafeContinuation<Result<[UInt8]?, IOError>, Never>?
+    /// Set by `whenReadable`: called once when `receive()` would not suspend.
+    var readableHandler: (() -> Void)?
     var recvArmed = false
     var recvCancelRequested = false
     var recvUserData: UInt64 = 0
@@ -47,6 +55,10 @@ public final class TCPConnection: @unchecked Sendable {
     var sendUserData: UInt64 = 0
     var sendFailed = false
     var isDirty = false
+    /// Set by `releaseOutputBuffers()` while a send is in flight: free the buffers when it is done.
+    var releaseOutputWhenSent = false
+    /// Output buffer capacity kept between sends while the owner does not release them.
+    static let retainedOutputCapacity = 64 * 1024
     var writers: [(threshold: Int, continuation: UnsafeContinuation<Void, Never>)] = []
     /// Sends submitted for this connection (tests check that writes are coalesced).
     var sendSubmissions = 0

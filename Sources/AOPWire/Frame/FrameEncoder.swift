@@ -84,7 +84,7 @@ extension ByteBuffer {
             self.writeBodyFrame(channel: channel, body)
             return
         }
-        self.storage.reserveCapacity(self.storage.count + body.count + (body.count / chunk + 1) * Frame.overhead)
+        self.reserveAdditionalCapacity(body.count + (body.count / chunk + 1) * Frame.overhead)
         var offset = 0
         while offset < body.count {
             let next = min(offset + chunk, body.count)
@@ -99,7 +99,7 @@ extension ByteBuffer {
         channel: UInt16, consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String,
         routingKey: String, properties: BasicProperties, body: [UInt8], frameMax: UInt32
     ) {
-        self.storage.reserveCapacity(self.storage.count + 64 + consumerTag.utf8.count + exchange.utf8.count
+        self.reserveAdditionalCapacity(64 + consumerTag.utf8.count + exchange.utf8.count
             + routingKey.utf8.count + body.count)
         let sizeIndex = self.beginFrame(type: .method, channel: channel)
         self.writeInteger(BasicDeliver.classID)
