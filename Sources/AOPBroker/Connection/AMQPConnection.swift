@@ -70,9 +70,12 @@ actor AMQPConnection {
 
     /// Serves the connection until it closes.
     func run() async {
+        // The drain task starts on this connection's ring (a queue on another thread calls the wake):
+        // a plain Task would start on the global pool and hop back.
+        let loop = self.socket.loop
         self.inbox.setWake { [weak self] in
             guard let self else { return }
-            Task { await self.drainInbox() }
+            Task(executorPreference: loop) { await self.drainInbox() }
         }
         let timers = Task { await self.runTimers() }
         defer { timers.cancel() }

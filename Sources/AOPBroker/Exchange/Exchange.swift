@@ -10,14 +10,17 @@ import DequeModule
 /// exchange's entries in position order (which crash recovery relies on, see `MessageQueue.enqueue`).
 actor Exchange {
     nonisolated let name: String
+    nonisolated let placement: ActorExecutor
+    nonisolated var unownedExecutor: UnownedSerialExecutor { self.placement.executor }
     let persistentSlot: MessageTopicSlot
     let transientSlot: MessageTopicSlot
 
     private var busy = false
     private var waiters: Deque<CheckedContinuation<Void, Never>> = []
 
-    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot) {
+    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot, executor: ActorExecutor) {
         self.name = name
+        self.placement = executor
         self.persistentSlot = persistent
         self.transientSlot = transient
     }
@@ -33,7 +36,7 @@ actor Exchange {
             let indices = items.indices.filter { items[$0].persistent == persistent }
             guard !indices.isEmpty else { continue }
             do {
-                let appended = try await slot.topic.append(indices.map { items[$0].payload })
+                let appended = try await LocalTopicCalls.append(slot.topic, indices.map { items[$0].payload })
                 for (i, p) in zip(indices, appended) { positions[i] = p }
             } catch {
                 // Those items stay nil → .rejected or .noSpace (the publisher gets a nack either way).
@@ -102,11 +105,22 @@ actor Exchange {
         }
         if order.count == 1, let only = perQueue[order[0]] {
             apply(only.slots, await only.queue.enqueue(only.items, deduplicate: deduplicate))
-        } else if !order.isEmpty {
+        } else if !items.contains(where: \.persistent) {
+            // Transient only: in-memory index appends have nothing to overlap, so one call per queue in
+            // turn (on a shared executor each is a local hop; no child tasks).
+            for key in order {
+                let entry = perQueue[key]!
+                apply(entry.slots, await entry.queue.enqueue(entry.items, deduplicate: deduplicate))
+            }
+        } else {
+            // Persistent entries: the queues append concurrently so one group commit covers them all.
             let groups = order.map { perQueue[$0]! }
+            let taskExecutor = self.placement.taskExecutor
             await withTaskGroup(of: (Int, [EnqueueResult]).self) { group in
                 for (g, entry) in groups.enumerated() {
-                    group.addTask { (g, await entry.queue.enqueue(entry.items, deduplicate: deduplicate)) }
+                    group.addTask(executorPreference: taskExecutor) {
+                        (g, await entry.queue.enqueue(entry.items, deduplicate: deduplicate))
+                    }
                 }
                 for await (g, results) in group { apply(groups[g].slots, results) }
             }

@@ -75,9 +75,8 @@ extension MessageQueue {
         var order: [UInt64] = []
         var requeue: [(Int, ReadyEntry)] = []
         var settleNow: [(level: Int, position: Position)] = []
-        for a in assignments {
-            let key = MessageKey(topicID: a.ready.entry.topicID, position: a.ready.entry.messagePosition)
-            guard let message = messages[key] else {
+        for (a, fetched) in zip(assignments, messages) {
+            guard let message = fetched else {
                 // The message is gone (trimmed/corrupt): drop the entry.
                 self.unacked[a.deliveryID] = nil
                 a.consumer.registration.credit.release(1)
@@ -125,9 +124,7 @@ extension MessageQueue {
             if !noAck { self.unacked[id] = Unacked(level: level, ready: head, consumer: nil) }
             let messages = await self.fetchMessages([head.entry])
             guard case .running = self.lifecycle else { return nil }
-            guard let message = messages[MessageKey(topicID: head.entry.topicID,
-                                                    position: head.entry.messagePosition)]
-            else {
+            guard let fetched = messages.first, let message = fetched else {
                 self.unacked[id] = nil
                 await self.acknowledge([(level, head.indexPosition)])
                 continue

@@ -49,7 +49,7 @@ extension MessageQueue {
         for (level, group) in perLevel.enumerated() where !group.isEmpty {
             let appended: [Position]
             do {
-                appended = try await self.levels[level].topic.append(group.map { $0.entry.encoded() })
+                appended = try await LocalTopicCalls.append(self.levels[level].topic, group.map { $0.entry.encoded() })
             } catch {
                 let result: EnqueueResult = error.code == .noSpace ? .noSpace : .rejected
                 for g in group { results[g.slot] = result }
