@@ -63,14 +63,17 @@ extension AMQPConnection {
         while !self.publishQueue.isEmpty {
             let items = self.publishQueue
             self.publishQueue.removeAll()
-            var order: [UInt16] = []
-            var merged: [UInt16: [Channel.PendingPublish]] = [:]
+            // Merged per channel in first-arrival order (few channels: a linear search; a lone batch is
+            // taken as it is, without copying).
+            var merged: [(id: UInt16, batch: [Channel.PendingPublish])] = []
             for (id, list) in items {
-                if merged[id] == nil { order.append(id) }
-                merged[id, default: []].append(contentsOf: list)
+                if let i = merged.firstIndex(where: { $0.id == id }) {
+                    merged[i].batch.append(contentsOf: list)
+                } else {
+                    merged.append((id, list))
+                }
             }
-            for id in order {
-                let batch = merged[id]!
+            for (id, batch) in merged {
                 await self.publish(channel: id, batch)
                 self.publishQueuedCount -= batch.count
                 self.publishesPerChannel[id, default: 0] -= batch.count
@@ -107,7 +110,7 @@ extension AMQPConnection {
             let exchange = pending[start].request.message.exchange
             var end = start + 1
             while end < pending.count && pending[end].request.message.exchange == exchange { end += 1 }
-            let run = Array(pending[start..<end])
+            let run = start == 0 && end == pending.count ? pending : Array(pending[start..<end])
             start = end
             let outcomes: [PublishOutcome]
             do {

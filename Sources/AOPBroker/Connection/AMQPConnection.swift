@@ -137,6 +137,7 @@ actor AMQPConnection {
                 break
             }
             guard let frame else { break }
+            if self.assemblePublish(frame) { continue }
             await self.handle(frame)
         }
         if !self.closed && self.machine.isClosing {
