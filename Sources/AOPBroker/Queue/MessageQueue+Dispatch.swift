@@ -46,13 +46,32 @@ extension MessageQueue {
     private func assign() -> [Assignment] {
         var out: [Assignment] = []
         let now = WallClock.nowMilliseconds()
+        // A lone consumer gets its credit for the whole pass in one acquisition (one lock, not one per
+        // entry); what the pass does not use goes back at the end.
+        var lone: (member: ConsumerSet.Member, credits: Int)?
+        if self.consumers.count == 1 {
+            let ready = min(Self.dispatchBatch, self.levels.reduce(0) { $0 + $1.window.count })
+            let member = self.consumers.members[0]
+            lone = (member, ready > 0 ? member.registration.credit.tryAcquire(ready) : 0)
+        }
+        defer {
+            if let lone, lone.credits > 0 { lone.member.registration.credit.release(lone.credits) }
+        }
         while out.count < Self.dispatchBatch, let level = self.headLevel {
             guard let head = self.levels[level].window.first else { break }
             if head.entry.isExpired(now: now) {
                 self.expireHeads()
                 continue
             }
-            guard let consumer = self.consumers.next() else { break }
+            let consumer: ConsumerSet.Member
+            if let l = lone {
+                guard l.credits > 0 else { break }
+                consumer = l.member
+                lone!.credits -= 1
+            } else {
+                guard let next = self.consumers.next() else { break }
+                consumer = next
+            }
             self.levels[level].window.removeFirst()
             self.readyCount -= 1
             self.readyBytes -= Int(head.entry.bodySize)
