@@ -72,22 +72,38 @@ actor Exchange {
     }
 
     private func index(_ items: [RoutedPublish], positions: [Position?], deduplicate: Bool) async -> [PublishOutcome] {
-        // Group per queue, keeping item order; one enqueue call per queue.
-        var perQueue: [ObjectIdentifier: (queue: MessageQueue, items: [EnqueueItem], slots: [Int])] = [:]
-        var order: [ObjectIdentifier] = []
+        // Group per queue, keeping item order; one enqueue call per queue. Groups are found through the
+        // last one used, then a linear search; a dictionary only once there are many.
+        var groups: [(queue: MessageQueue, items: [EnqueueItem], slots: [Int])] = []
+        var groupIndex: [ObjectIdentifier: Int] = [:]
+        var last = 0
+        func group(for queue: MessageQueue) -> Int {
+            if last < groups.count, groups[last].queue === queue { return last }
+            let found: Int?
+            if groups.count <= 8 {
+                found = groups.firstIndex { $0.queue === queue }
+            } else {
+                if groupIndex.isEmpty { for (g, e) in groups.enumerated() { groupIndex[ObjectIdentifier(e.queue)] = g } }
+                found = groupIndex[ObjectIdentifier(queue)]
+            }
+            if let found {
+                last = found
+            } else {
+                last = groups.count
+                groups.append((queue, [], []))
+                if !groupIndex.isEmpty { groupIndex[ObjectIdentifier(queue)] = last }
+            }
+            return last
+        }
         for (i, item) in items.enumerated() {
             guard let position = positions[i] else { continue }
             let entry = EnqueueItem(topicID: item.persistent ? self.persistentSlot.id : self.transientSlot.id,
                                     position: position, bodySize: item.bodySize, persistent: item.persistent,
                                     expiration: item.expiration, priority: item.priority)
             for queue in item.queues {
-                let key = ObjectIdentifier(queue)
-                if perQueue[key] == nil {
-                    perQueue[key] = (queue, [], [])
-                    order.append(key)
-                }
-                perQueue[key]!.items.append(entry)
-                perQueue[key]!.slots.append(i)
+                let g = group(for: queue)
+                groups[g].items.append(entry)
+                groups[g].slots.append(i)
             }
         }
         var accepted = [Bool](repeating: false, count: items.count)
@@ -103,18 +119,17 @@ actor Exchange {
                 }
             }
         }
-        if order.count == 1, let only = perQueue[order[0]] {
-            apply(only.slots, await only.queue.enqueue(only.items, deduplicate: deduplicate))
+        if groups.count == 1 {
+            apply(groups[0].slots, await groups[0].queue.enqueue(groups[0].items, deduplicate: deduplicate))
         } else if !items.contains(where: \.persistent) {
             // Transient only: in-memory index appends have nothing to overlap, so one call per queue in
             // turn (on a shared executor each is a local hop; no child tasks).
-            for key in order {
-                let entry = perQueue[key]!
+            for entry in groups {
                 apply(entry.slots, await entry.queue.enqueue(entry.items, deduplicate: deduplicate))
             }
-        } else {
+        } else if !groups.isEmpty {
             // Persistent entries: the queues append concurrently so one group commit covers them all.
-            let groups = order.map { perQueue[$0]! }
+            let groups = groups
             let taskExecutor = self.placement.taskExecutor
             await withTaskGroup(of: (Int, [EnqueueResult]).self) { group in
                 for (g, entry) in groups.enumerated() {

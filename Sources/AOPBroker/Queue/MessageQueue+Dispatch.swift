@@ -90,8 +90,29 @@ extension MessageQueue {
     private func deliver(_ assignments: [Assignment]) async {
         let messages = await self.fetchMessages(assignments.map(\.ready.entry))
         guard case .running = self.lifecycle else { return }
-        var batches: [UInt64: (sink: any DeliverySink, deliveries: [Delivery])] = [:]
-        var order: [UInt64] = []
+        // One batch per consumer, in first-assignment order. Found through the last one used, then a
+        // linear search; a dictionary only once there are many (no hashing for the usual one or few).
+        var batches: [(id: UInt64, sink: any DeliverySink, deliveries: [Delivery])] = []
+        var batchIndex: [UInt64: Int] = [:]
+        var last = 0
+        func batch(for consumer: ConsumerSet.Member) -> Int {
+            if last < batches.count, batches[last].id == consumer.id { return last }
+            let found: Int?
+            if batches.count <= 8 {
+                found = batches.firstIndex { $0.id == consumer.id }
+            } else {
+                if batchIndex.isEmpty { for (i, b) in batches.enumerated() { batchIndex[b.id] = i } }
+                found = batchIndex[consumer.id]
+            }
+            if let found {
+                last = found
+            } else {
+                last = batches.count
+                batches.append((consumer.id, consumer.registration.sink, []))
+                if !batchIndex.isEmpty { batchIndex[consumer.id] = last }
+            }
+            return last
+        }
         var requeue: [(Int, ReadyEntry)] = []
         var settleNow: [(level: Int, position: Position)] = []
         for (a, fetched) in zip(assignments, messages) {
@@ -112,15 +133,9 @@ extension MessageQueue {
             if a.consumer.registration.noAck { settleNow.append((a.level, a.ready.indexPosition)) }
             let delivery = Delivery(consumerTag: a.consumer.registration.tag, queue: self, deliveryID: a.deliveryID,
                                     message: message, redelivered: a.ready.redelivered)
-            if batches[a.consumer.id] == nil {
-                batches[a.consumer.id] = (a.consumer.registration.sink, [])
-                order.append(a.consumer.id)
-            }
-            batches[a.consumer.id]!.deliveries.append(delivery)
+            batches[batch(for: a.consumer)].deliveries.append(delivery)
         }
-        for id in order {
-            if let b = batches[id] { b.sink.deliver(b.deliveries) }
-        }
+        for b in batches { b.sink.deliver(b.deliveries) }
         if !requeue.isEmpty { self.putBack(requeue, redelivered: false) }
         if !settleNow.isEmpty { await self.acknowledge(settleNow) }
     }

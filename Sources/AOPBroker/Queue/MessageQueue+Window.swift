@@ -122,7 +122,11 @@ extension MessageQueue {
     /// Acknowledges index positions on their levels' cursors (one call per level).
     func acknowledge(_ items: [(level: Int, position: Position)]) async {
         var perLevel: [Int: [Position]] = [:]
-        for item in items { perLevel[item.level, default: []].append(item.position) }
+        if self.levels.count == 1 {
+            perLevel[0] = items.map(\.position)   // no priorities: one level, no grouping
+        } else {
+            for item in items { perLevel[item.level, default: []].append(item.position) }
+        }
         for (level, positions) in perLevel where self.levels.indices.contains(level) {
             let l = self.levels[level]
             try? await l.cursor.acknowledge(positions)
