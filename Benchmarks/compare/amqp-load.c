@@ -14,6 +14,12 @@
  * In both modes the producer pauses while published - consumed > --cap (100000), so neither broker is
  * measured on unbounded queue growth.
  *
+ * Topologies (each producer and each consumer is a thread with its own connection):
+ *   default      - 1 producer -> 1 queue (default exchange) -> 1 consumer.
+ *   --fanout N   - 1 producer -> a fanout exchange bound to N queues -> N consumers (one per queue);
+ *                  consumed counts every delivery (N per publish), lost = N * published - consumed.
+ *   --pairs N    - N producers, each publishing to its own queue (default exchange), N consumers.
+ *
  * Each body starts with an 8-byte sequence number; the consumer counts deliveries whose sequence number is
  * not larger than the previous one ("out_of_order": duplicates or reordering).
  *
@@ -23,6 +29,7 @@
  *                  [--consumer 0|1]   (0: publish only, for diagnostics)
  *                  [--refill N]       (persistent: once the window is full, publish again only when N
  *                                      slots are free, i.e. in bursts of N; default 1)
+ *                  [--fanout N | --pairs N]
  */
 #define _GNU_SOURCE
 #include <amqp.h>
@@ -57,9 +64,17 @@ static int opt_ack_every = 64;
 static int opt_size = -1; /* default: 16 transient, 1024 persistent */
 static int opt_refill = 1; /* persistent: when the window is full, wait until this many slots are free */
 static int opt_consumer = 1; /* --consumer 0: publish only (diagnostics; no in-flight cap, lost not meaningful) */
+static int opt_fanout = 0;   /* --fanout N: one producer to a fanout exchange bound to N queues */
+static int opt_pairs = 1;    /* --pairs N: N producer/consumer pairs, one queue each */
 
 /* ---------------------------------------------------------------------------------------------- shared state */
-static char queue_name[128];
+#define MAX_QUEUES 1024
+static int n_queues = 1;     /* queues (= consumers) */
+static int n_producers = 1;
+static char exchange_name[128]; /* empty: default exchange */
+static char queue_names[MAX_QUEUES][128];
+static atomic_uint_fast64_t published_by[MAX_QUEUES]; /* per producer */
+static atomic_uint_fast64_t consumed_by[MAX_QUEUES];  /* per queue */
 static atomic_uint_fast64_t published;   /* basic.publish calls that returned OK */
 static atomic_uint_fast64_t confirmed;   /* persistent mode: publishes acked by the broker */
 static atomic_uint_fast64_t nacked;      /* persistent mode: publishes nacked by the broker */
@@ -170,45 +185,63 @@ static void close_conn(amqp_connection_state_t c) {
 
 /* ---------------------------------------------------------------------------------------------- producer */
 #define RING 4096 /* > any sane --window; confirm tracking ring */
-static uint8_t acked_flags[RING];
-static uint64_t lowest_unconfirmed = 1; /* producer thread only */
-static uint64_t nacked_local = 0;
+/* One producer thread's state (the confirm tracking ring is private to its thread). */
+struct producer {
+  int index;
+  uint8_t acked_flags[RING];
+  uint64_t lowest_unconfirmed;
+  atomic_uint_fast64_t confirmed; /* this producer's publishes acked or nacked */
+};
+static struct producer *producers;
 
-static void mark_confirmed(uint64_t tag, int is_nack) {
-  uint8_t *f = &acked_flags[tag % RING];
+static void mark_confirmed(struct producer *pr, uint64_t tag, int is_nack) {
+  uint8_t *f = &pr->acked_flags[tag % RING];
   if (*f) return;
   *f = 1;
-  if (is_nack) {
-    nacked_local++;
-    atomic_fetch_add_explicit(&nacked, 1, memory_order_relaxed);
-  }
+  if (is_nack) atomic_fetch_add_explicit(&nacked, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&pr->confirmed, 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&confirmed, 1, memory_order_relaxed);
 }
 
-static void settle(uint64_t tag, int multiple, int is_nack) {
+static void settle(struct producer *pr, uint64_t tag, int multiple, int is_nack) {
   if (multiple) {
-    for (uint64_t t = lowest_unconfirmed; t <= tag; t++) mark_confirmed(t, is_nack);
-  } else if (tag >= lowest_unconfirmed) {
-    mark_confirmed(tag, is_nack);
+    for (uint64_t t = pr->lowest_unconfirmed; t <= tag; t++) mark_confirmed(pr, t, is_nack);
+  } else if (tag >= pr->lowest_unconfirmed) {
+    mark_confirmed(pr, tag, is_nack);
   }
-  while (acked_flags[lowest_unconfirmed % RING]) {
-    acked_flags[lowest_unconfirmed % RING] = 0;
-    lowest_unconfirmed++;
+  while (pr->acked_flags[pr->lowest_unconfirmed % RING]) {
+    pr->acked_flags[pr->lowest_unconfirmed % RING] = 0;
+    pr->lowest_unconfirmed++;
   }
 }
 
+/* How far this producer is ahead of its consumers: its publishes not yet consumed (fanout: by the
+ * slowest queue). */
+static uint64_t producer_lag(const struct producer *pr, uint64_t p) {
+  if (opt_fanout) {
+    uint64_t slowest = UINT64_MAX;
+    for (int q = 0; q < n_queues; q++) {
+      uint64_t c = atomic_load_explicit(&consumed_by[q], memory_order_relaxed);
+      if (c < slowest) slowest = c;
+    }
+    return p > slowest ? p - slowest : 0;
+  }
+  uint64_t c = atomic_load_explicit(&consumed_by[pr->index], memory_order_relaxed);
+  return p > c ? p - c : 0;
+}
+
 /* Handles one frame that arrived on the producer connection; returns 0 on success, -1 on a fatal error. */
-static int producer_handle_frame(const amqp_frame_t *fr) {
+static int producer_handle_frame(struct producer *pr, const amqp_frame_t *fr) {
   if (fr->frame_type != AMQP_FRAME_METHOD) return 0;
   switch (fr->payload.method.id) {
   case AMQP_BASIC_ACK_METHOD: {
     amqp_basic_ack_t *a = fr->payload.method.decoded;
-    settle(a->delivery_tag, a->multiple, 0);
+    settle(pr, a->delivery_tag, a->multiple, 0);
     return 0;
   }
   case AMQP_BASIC_NACK_METHOD: {
     amqp_basic_nack_t *n = fr->payload.method.decoded;
-    settle(n->delivery_tag, n->multiple, 1);
+    settle(pr, n->delivery_tag, n->multiple, 1);
     return 0;
   }
   case AMQP_CONNECTION_BLOCKED_METHOD:
@@ -235,9 +268,9 @@ static int producer_handle_frame(const amqp_frame_t *fr) {
 
 /* Reads confirms: blocks (up to 1 s per attempt, until stop) while the window is full, else only drains
  * what is already readable. Returns -1 on a fatal error. */
-static int producer_read_confirms(amqp_connection_state_t c, int block) {
+static int producer_read_confirms(struct producer *pr, amqp_connection_state_t c, int block) {
   for (;;) {
-    uint64_t outstanding = atomic_load(&published) - atomic_load(&confirmed);
+    uint64_t outstanding = atomic_load(&published_by[pr->index]) - atomic_load(&pr->confirmed);
     int must_wait = block && outstanding + (uint64_t)opt_refill > (uint64_t)opt_window;
     struct timeval zero = {0, 0}, one = {1, 0};
     amqp_frame_t fr;
@@ -251,13 +284,14 @@ static int producer_read_confirms(amqp_connection_state_t c, int block) {
       set_error("producer", "reading confirms: %s", amqp_error_string2(rc));
       return -1;
     }
-    if (producer_handle_frame(&fr) < 0) return -1;
+    if (producer_handle_frame(pr, &fr) < 0) return -1;
     if (!amqp_frames_enqueued(c) && !amqp_data_in_buffer(c)) amqp_maybe_release_buffers(c);
   }
 }
 
 static void *producer_main(void *arg) {
-  (void)arg;
+  struct producer *pr = arg;
+  pr->lowest_unconfirmed = 1;
   amqp_connection_state_t c = open_conn("producer");
   if (!c) goto out;
   if (opt_persistent) {
@@ -269,17 +303,18 @@ static void *producer_main(void *arg) {
   memset(&props, 0, sizeof props);
   props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
   props.delivery_mode = opt_persistent ? 2 : 1;
-  amqp_bytes_t exchange = amqp_empty_bytes, rk = amqp_cstring_bytes(queue_name);
+  amqp_bytes_t exchange = amqp_cstring_bytes(exchange_name);
+  amqp_bytes_t rk = amqp_cstring_bytes(opt_fanout ? "" : queue_names[pr->index]);
   uint64_t seq = 0;
   while (!atomic_load_explicit(&stop_publish, memory_order_relaxed)) {
-    uint64_t p = atomic_load_explicit(&published, memory_order_relaxed);
-    if (opt_consumer && p - atomic_load_explicit(&consumed, memory_order_relaxed) > opt_cap) {
-      if (opt_persistent && producer_read_confirms(c, 0) < 0) goto out_free;
+    uint64_t p = atomic_load_explicit(&published_by[pr->index], memory_order_relaxed);
+    if (opt_consumer && producer_lag(pr, p) > opt_cap) {
+      if (opt_persistent && producer_read_confirms(pr, c, 0) < 0) goto out_free;
       sleep_s(0.0002);
       continue;
     }
-    if (opt_persistent && p - atomic_load_explicit(&confirmed, memory_order_relaxed) >= (uint64_t)opt_window) {
-      if (producer_read_confirms(c, 1) < 0) goto out_free;
+    if (opt_persistent && p - atomic_load_explicit(&pr->confirmed, memory_order_relaxed) >= (uint64_t)opt_window) {
+      if (producer_read_confirms(pr, c, 1) < 0) goto out_free;
       continue;
     }
     seq++;
@@ -289,12 +324,13 @@ static void *producer_main(void *arg) {
       set_error("producer", "basic.publish: %s", amqp_error_string2(rc));
       goto out_free;
     }
+    atomic_fetch_add_explicit(&published_by[pr->index], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&published, 1, memory_order_relaxed);
-    if (opt_persistent && (seq & 15) == 0 && producer_read_confirms(c, 0) < 0) goto out_free;
+    if (opt_persistent && (seq & 15) == 0 && producer_read_confirms(pr, c, 0) < 0) goto out_free;
   }
   /* Wait for the remaining confirms (bounded by the main thread's drain timeout via stop_consume). */
   if (opt_persistent) {
-    while (atomic_load(&confirmed) < atomic_load(&published) && !atomic_load(&stop_consume)) {
+    while (atomic_load(&pr->confirmed) < atomic_load(&published_by[pr->index]) && !atomic_load(&stop_consume)) {
       struct timeval tv = {0, 200000};
       amqp_frame_t fr;
       int rc = amqp_simple_wait_frame_noblock(c, &fr, &tv);
@@ -303,7 +339,7 @@ static void *producer_main(void *arg) {
         set_error("producer", "reading final confirms: %s", amqp_error_string2(rc));
         goto out_free;
       }
-      if (producer_handle_frame(&fr) < 0) goto out_free;
+      if (producer_handle_frame(pr, &fr) < 0) goto out_free;
     }
   }
 out_free:
@@ -311,23 +347,23 @@ out_free:
 out_close:
   close_conn(c);
 out:
-  atomic_store(&producer_done, 1);
+  atomic_fetch_add(&producer_done, 1);
   return NULL;
 }
 
 /* ---------------------------------------------------------------------------------------------- consumer */
 static void *consumer_main(void *arg) {
-  (void)arg;
+  int q = (int)(intptr_t)arg;
   amqp_connection_state_t c = open_conn("consumer");
   if (!c) goto out;
   if (opt_persistent) {
     amqp_basic_qos(c, 1, 0, (uint16_t)opt_prefetch, 0);
     if (reply_error("consumer", "basic.qos", amqp_get_rpc_reply(c))) goto out_close;
   }
-  amqp_basic_consume(c, 1, amqp_cstring_bytes(queue_name), amqp_empty_bytes, 0, opt_persistent ? 0 : 1, 0,
+  amqp_basic_consume(c, 1, amqp_cstring_bytes(queue_names[q]), amqp_empty_bytes, 0, opt_persistent ? 0 : 1, 0,
                      amqp_empty_table);
   if (reply_error("consumer", "basic.consume", amqp_get_rpc_reply(c))) goto out_close;
-  atomic_store(&consumer_ready, 1);
+  atomic_fetch_add(&consumer_ready, 1);
   uint64_t last_seq = 0, unacked = 0, last_tag = 0;
   while (!atomic_load_explicit(&stop_consume, memory_order_relaxed)) {
     amqp_envelope_t env;
@@ -342,6 +378,7 @@ static void *consumer_main(void *arg) {
       last_seq = seq;
       last_tag = env.delivery_tag;
       amqp_destroy_envelope(&env);
+      atomic_fetch_add_explicit(&consumed_by[q], 1, memory_order_relaxed);
       atomic_fetch_add_explicit(&consumed, 1, memory_order_relaxed);
       if (opt_persistent && ++unacked >= (uint64_t)opt_ack_every) {
         int rc = amqp_basic_ack(c, 1, last_tag, 1);
@@ -390,8 +427,8 @@ static void *consumer_main(void *arg) {
 out_close:
   close_conn(c);
 out:
-  atomic_store(&consumer_done, 1);
-  atomic_store(&consumer_ready, 1);
+  atomic_fetch_add(&consumer_done, 1);
+  if (!c) atomic_fetch_add(&consumer_ready, 1); /* failed before consuming: don't make main wait */
   return NULL;
 }
 
@@ -399,7 +436,7 @@ out:
 static void usage(void) {
   fprintf(stderr, "usage: amqp-load --port P [--host H] [--mode transient|persistent] [--duration S] "
                   "[--warmup S] [--drain-timeout S] [--cap N] [--window N] [--prefetch N] [--ack-every N] "
-                  "[--size BYTES] [--consumer 0|1] [--refill N]\n");
+                  "[--size BYTES] [--consumer 0|1] [--refill N] [--fanout N | --pairs N]\n");
   exit(2);
 }
 
@@ -438,6 +475,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--size")) opt_size = atoi(v);
     else if (!strcmp(a, "--consumer")) opt_consumer = atoi(v) != 0;
     else if (!strcmp(a, "--refill")) opt_refill = atoi(v);
+    else if (!strcmp(a, "--fanout")) opt_fanout = atoi(v);
+    else if (!strcmp(a, "--pairs")) opt_pairs = atoi(v);
     else usage();
   }
   if (!strcmp(mode, "persistent")) opt_persistent = 1;
@@ -445,30 +484,62 @@ int main(int argc, char **argv) {
   if (opt_size < 0) opt_size = opt_persistent ? 1024 : 16;
   if (opt_window < 1 || opt_window >= RING) opt_window = 256;
   if (opt_refill < 1 || opt_refill > opt_window) opt_refill = 1;
-  snprintf(queue_name, sizeof queue_name, "amqp-load-%s-%ld-%d", mode, (long)time(NULL), (int)getpid());
+  if (opt_fanout < 0 || opt_fanout > MAX_QUEUES || opt_pairs < 1 || opt_pairs > MAX_QUEUES) usage();
+  if (opt_fanout > 0) {
+    n_queues = opt_fanout;
+    n_producers = 1;
+  } else {
+    n_queues = opt_pairs;
+    n_producers = opt_pairs;
+  }
+  /* Publishes each queue receives per publish (fanout: every queue gets every message). */
+  uint64_t copies = opt_fanout ? (uint64_t)n_queues : 1;
+  long tag = (long)time(NULL);
+  for (int q = 0; q < n_queues; q++)
+    snprintf(queue_names[q], sizeof queue_names[q], "amqp-load-%s-%ld-%d-%d", mode, tag, (int)getpid(), q);
+  if (opt_fanout) snprintf(exchange_name, sizeof exchange_name, "amqp-load-fanout-%ld-%d", tag, (int)getpid());
+  producers = calloc((size_t)n_producers, sizeof *producers);
+  for (int i = 0; i < n_producers; i++) producers[i].index = i;
 
-  /* Set-up connection: declare the queue (and delete it at the end). */
+  /* Set-up connection: declare the queues (and exchange) and delete them at the end. */
   double t_start = now_s();
   amqp_connection_state_t setup = open_conn("setup");
-  if (setup) {
-    amqp_queue_declare(setup, 1, amqp_cstring_bytes(queue_name), 0, opt_persistent, 0, 0, amqp_empty_table);
-    if (reply_error("setup", "queue.declare", amqp_get_rpc_reply(setup))) {
+  if (setup && opt_fanout) {
+    amqp_exchange_declare(setup, 1, amqp_cstring_bytes(exchange_name), amqp_cstring_bytes("fanout"), 0,
+                          opt_persistent, 0, 0, amqp_empty_table);
+    if (reply_error("setup", "exchange.declare", amqp_get_rpc_reply(setup))) {
       close_conn(setup);
       setup = NULL;
     }
   }
-  pthread_t prod, cons;
+  for (int q = 0; setup && q < n_queues; q++) {
+    amqp_queue_declare(setup, 1, amqp_cstring_bytes(queue_names[q]), 0, opt_persistent, 0, 0, amqp_empty_table);
+    if (reply_error("setup", "queue.declare", amqp_get_rpc_reply(setup))) {
+      close_conn(setup);
+      setup = NULL;
+      break;
+    }
+    if (opt_fanout) {
+      amqp_queue_bind(setup, 1, amqp_cstring_bytes(queue_names[q]), amqp_cstring_bytes(exchange_name),
+                      amqp_empty_bytes, amqp_empty_table);
+      if (reply_error("setup", "queue.bind", amqp_get_rpc_reply(setup))) {
+        close_conn(setup);
+        setup = NULL;
+      }
+    }
+  }
+  pthread_t *prod = calloc((size_t)n_producers, sizeof *prod), *cons = calloc((size_t)n_queues, sizeof *cons);
   int started = 0;
   double rate_pub = 0, rate_cons = 0, rate_conf = 0, window = 0, drain_s = 0;
   if (setup) {
     if (opt_consumer) {
-      pthread_create(&cons, NULL, consumer_main, NULL);
+      for (int q = 0; q < n_queues; q++) pthread_create(&cons[q], NULL, consumer_main, (void *)(intptr_t)q);
     } else {
-      atomic_store(&consumer_ready, 1);
-      atomic_store(&consumer_done, 1);
+      atomic_store(&consumer_ready, n_queues);
+      atomic_store(&consumer_done, n_queues);
     }
-    while (!atomic_load(&consumer_ready) && now_s() - t_start < 15) sleep_s(0.01);
-    pthread_create(&prod, NULL, producer_main, NULL);
+    while (atomic_load(&consumer_ready) < n_queues && now_s() - t_start < 15) sleep_s(0.01);
+    for (int i = 0; i < n_producers; i++) pthread_create(&prod[i], NULL, producer_main, &producers[i]);
     started = 1;
     sleep_s(opt_warmup);
     uint64_t p0 = atomic_load(&published), c0 = atomic_load(&consumed), f0 = atomic_load(&confirmed);
@@ -486,10 +557,10 @@ int main(int argc, char **argv) {
     uint64_t last_c = atomic_load(&consumed);
     while (1) {
       uint64_t c = atomic_load(&consumed);
-      int all = (c >= atomic_load(&published) || !opt_consumer) &&
+      int all = (c >= atomic_load(&published) * copies || !opt_consumer) &&
                 (!opt_persistent || atomic_load(&confirmed) >= atomic_load(&published));
-      if (all && atomic_load(&producer_done)) break;
-      if (atomic_load(&consumer_done) && atomic_load(&producer_done)) break;
+      if (all && atomic_load(&producer_done) == n_producers) break;
+      if (atomic_load(&consumer_done) == n_queues && atomic_load(&producer_done) == n_producers) break;
       if (c != last_c) {
         last_c = c;
         last_progress = now_s();
@@ -511,30 +582,40 @@ int main(int argc, char **argv) {
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += 5;
-    if (pthread_timedjoin_np(prod, NULL, &dl) != 0) {
-      hung = 1;
-      set_error("producer", "thread did not finish within 5 s after stop (blocked in socket I/O?)");
+    for (int i = 0; i < n_producers; i++) {
+      if (pthread_timedjoin_np(prod[i], NULL, &dl) != 0) {
+        hung = 1;
+        set_error("producer", "thread did not finish within 5 s after stop (blocked in socket I/O?)");
+      }
     }
-    if (opt_consumer && pthread_timedjoin_np(cons, NULL, &dl) != 0) {
-      hung = 1;
-      set_error("consumer", "thread did not finish within 5 s after stop (blocked in socket I/O?)");
+    for (int q = 0; opt_consumer && q < n_queues; q++) {
+      if (pthread_timedjoin_np(cons[q], NULL, &dl) != 0) {
+        hung = 1;
+        set_error("consumer", "thread did not finish within 5 s after stop (blocked in socket I/O?)");
+      }
     }
   }
   if (setup && !hung) {
-    amqp_queue_delete(setup, 1, amqp_cstring_bytes(queue_name), 0, 0);
-    reply_error("setup", "queue.delete", amqp_get_rpc_reply(setup));
+    for (int q = 0; q < n_queues; q++) {
+      amqp_queue_delete(setup, 1, amqp_cstring_bytes(queue_names[q]), 0, 0);
+      if (reply_error("setup", "queue.delete", amqp_get_rpc_reply(setup))) break;
+    }
+    if (opt_fanout) {
+      amqp_exchange_delete(setup, 1, amqp_cstring_bytes(exchange_name), 0);
+      reply_error("setup", "exchange.delete", amqp_get_rpc_reply(setup));
+    }
   }
   if (setup) close_conn(setup);
 
   uint64_t p = atomic_load(&published), c = atomic_load(&consumed);
   char err[1100];
   json_escape(first_error, err, sizeof err);
-  printf("{\"mode\":\"%s\",\"size\":%d,\"duration_s\":%.3f,\"published_per_s\":%.1f,\"consumed_per_s\":%.1f,"
+  printf("{\"mode\":\"%s\",\"size\":%d,\"queues\":%d,\"producers\":%d,\"fanout\":%d,\"duration_s\":%.3f,\"published_per_s\":%.1f,\"consumed_per_s\":%.1f,"
          "\"confirmed_per_s\":%.1f,\"published\":%llu,\"consumed\":%llu,\"confirmed\":%llu,\"nacked\":%llu,"
          "\"lost\":%lld,\"out_of_order\":%llu,\"blocked_events\":%llu,\"drain_s\":%.3f,\"error\":%s%s%s}\n",
-         mode, opt_size, window, rate_pub, rate_cons, opt_persistent ? rate_conf : 0.0, (unsigned long long)p,
+         mode, opt_size, n_queues, n_producers, opt_fanout > 0, window, rate_pub, rate_cons, opt_persistent ? rate_conf : 0.0, (unsigned long long)p,
          (unsigned long long)c, (unsigned long long)atomic_load(&confirmed),
-         (unsigned long long)atomic_load(&nacked), (long long)(p - c), (unsigned long long)atomic_load(&out_of_order),
+         (unsigned long long)atomic_load(&nacked), (long long)(p * copies - c), (unsigned long long)atomic_load(&out_of_order),
          (unsigned long long)atomic_load(&blocked_events), drain_s, first_error[0] ? "\"" : "null", err,
          first_error[0] ? "\"" : "");
   fflush(stdout);

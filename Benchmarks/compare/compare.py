@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import statistics
 import subprocess
@@ -30,7 +31,28 @@ SCENARIOS = {
     "transient": {"label": "16 B transient, autoack", "args": ["--mode", "transient"]},
     "persistent": {"label": "1 KiB persistent, confirms 256, ack/64 prefetch 256",
                    "args": ["--mode", "persistent"]},
+    "fanout": {"label": "256 B transient, fanout to 10 queues, 10 consumers",
+               "args": ["--mode", "transient", "--size", "256", "--fanout", "10"]},
+    "pairs": {"label": "16 B transient, 100 producer/consumer pairs",
+              "args": ["--mode", "transient", "--pairs", "100", "--cap", "10000"]},
 }
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """utime + stime of every live process in the process group (a broker and its children, e.g. beam)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid:  # field 5 (pgrp); fields[0] is field 3 (state)
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def uptime() -> str:
@@ -43,6 +65,7 @@ def run_client(client: str, broker: servers.BrokerProcess, scenario: str, durati
            "--warmup", str(warmup), "--drain-timeout", str(drain), *SCENARIOS[scenario]["args"]]
     limit = warmup + duration + drain + 60
     started = time.monotonic()
+    cpu_before = group_cpu_seconds(broker.proc.pid) if broker.proc else 0.0
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
@@ -53,6 +76,12 @@ def run_client(client: str, broker: servers.BrokerProcess, scenario: str, durati
     except json.JSONDecodeError:
         result = {"error": f"client exited {p.returncode} without JSON; stderr: {p.stderr.strip()[-500:]}"}
     result["wall_s"] = time.monotonic() - started
+    # Broker CPU per delivered message over the whole run (warm-up and drain included): steadier than
+    # rates on a loaded machine.
+    cpu = (group_cpu_seconds(broker.proc.pid) if broker.proc else 0.0) - cpu_before
+    result["broker_cpu_s"] = cpu
+    if result.get("consumed"):
+        result["broker_cpu_us_per_msg"] = cpu * 1e6 / result["consumed"]
     if not broker.alive():
         result["error"] = (result.get("error") or "") + f" [broker process exited with {broker.proc.poll()}]"
     return result
@@ -111,7 +140,8 @@ def main() -> int:
                     status = f"ERROR {r['error']}" if r.get("error") else "ok"
                     print(f"# {s} run {i + 1} {name:8}: pub/s {fmt_rate(r.get('published_per_s'))} "
                           f"cons/s {fmt_rate(r.get('consumed_per_s'))} lost {r.get('lost', '-')} "
-                          f"ooo {r.get('out_of_order', '-')} drain {r.get('drain_s', 0):.2f}s {status}",
+                          f"ooo {r.get('out_of_order', '-')} drain {r.get('drain_s', 0):.2f}s "
+                          f"broker cpu/msg {r.get('broker_cpu_us_per_msg', 0):.2f} us {status}",
                           flush=True)
                     if r.get("error"):
                         print(f"# --- {name} server log tail ---\n{b.log_tail(40)}\n# ---", flush=True)
@@ -131,7 +161,7 @@ def main() -> int:
     print(f"{args.runs} runs per broker, {args.duration:.0f} s measured after {args.warmup:.0f} s warm-up, "
           "medians of successful runs")
     hdr = (f"| {'scenario':52} | {'broker':8} | {'published/s':>11} | {'consumed/s':>11} | {'lost (max)':>10} "
-           f"| {'failed':>6} | {'aop/rabbit (consumed)':>21} |")
+           f"| {'failed':>6} | {'aop/rabbit (consumed)':>21} | {'broker µs CPU/msg':>17} |")
     print(hdr)
     print("|" + "|".join("-" * (len(c)) for c in hdr.split("|")[1:-1]) + "|")
     for s in scenarios:
@@ -144,8 +174,10 @@ def main() -> int:
             ratio = ""
             if name == "aop":
                 ratio = f"{cons / rc:.2f}" if cons is not None and rc else "n/a"
+            cpu = median_of(rs, "broker_cpu_us_per_msg")
             print(f"| {SCENARIOS[s]['label']:52} | {name:8} | {fmt_rate(pub):>11} | {fmt_rate(cons):>11} "
-                  f"| {'-' if lost is None else lost:>10} | {failed}/{len(rs):<4} | {ratio:>21} |")
+                  f"| {'-' if lost is None else lost:>10} | {failed}/{len(rs):<4} | {ratio:>21} "
+                  f"| {'-' if cpu is None else f'{cpu:.2f}':>17} |")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps({"load_before": load_before, "load_after": load_after,
                                                    "results": results}, indent=2))

@@ -28,7 +28,10 @@ public final class Broker: Sendable {
 
     public static let version = "0.1.0"
 
-    public init(configuration: BrokerConfiguration, storage: any StorageEngine, logger: Logger) {
+    /// - Parameter executor: where the vhost, exchange and queue actors run (see `VirtualHost.init`);
+    ///   `aop-server` passes its first io ring loop so publish → route → enqueue → deliver stays on it.
+    public init(configuration: BrokerConfiguration, storage: any StorageEngine, logger: Logger,
+                executor: (any SerialExecutor)? = nil) {
         self.configuration = configuration
         self.storage = storage
         self.logger = logger
@@ -37,7 +40,7 @@ public final class Broker: Sendable {
         for name in configuration.virtualHosts {
             var vlogger = logger
             vlogger[metadataKey: "vhost"] = "\(name)"
-            vhosts[name] = VirtualHost(name: name, storage: storage, logger: vlogger)
+            vhosts[name] = VirtualHost(name: name, storage: storage, logger: vlogger, executor: executor)
         }
         self.virtualHosts = vhosts
         self.serverProperties = Self.makeServerProperties(clusterName: configuration.clusterName)

@@ -40,6 +40,9 @@ public actor VirtualHost {
     ]
 
     public nonisolated let name: String
+    /// Where this vhost runs; its exchanges, queues and in-memory cursors share it when it is shared.
+    nonisolated let placement: ActorExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { self.placement.executor }
     let storage: any StorageEngine
     let logger: Logger
     let definitions: DefinitionStore
@@ -55,8 +58,12 @@ public actor VirtualHost {
 
     isolated deinit { self.reclaimTask?.cancel() }
 
-    public init(name: String, storage: any StorageEngine, logger: Logger) {
+    /// - Parameter executor: runs the vhost and its exchange and queue actors (and the cursors of their
+    ///   in-memory topics), e.g. the ring loop of the connections, so their per-batch hops stay on one
+    ///   thread. nil: each actor has a default executor of its own.
+    public init(name: String, storage: any StorageEngine, logger: Logger, executor: (any SerialExecutor)? = nil) {
         self.name = name
+        self.placement = .pinned(toOptional: executor)
         self.storage = storage
         self.logger = logger
         self.definitions = DefinitionStore(metadata: storage.metadata, vhost: name)

@@ -35,7 +35,10 @@ public struct BrokerService: Service {
         let storageLoops = try RingLoopGroup(loops: 1, namePrefix: "aop-storage")
         defer { storageLoops.shutdown() }
         let storage = try await self.makeStorage(storageLoops)
-        let broker = Broker(configuration: self.configuration.broker, storage: storage, logger: self.logger)
+        // The vhost, exchange and queue actors run on the first io ring, with the connections it serves:
+        // publish → route → enqueue → deliver hops are local enqueues there, not cross-thread wake-ups.
+        let broker = Broker(configuration: self.configuration.broker, storage: storage, logger: self.logger,
+                            executor: loops.loops[0])
         try await broker.start()
 
         let limit: UInt64

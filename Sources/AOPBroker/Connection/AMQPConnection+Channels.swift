@@ -3,6 +3,41 @@ import Logging
 import AOPWire
 
 extension AMQPConnection {
+    /// The publish fast path, without suspending: basic.publish and content frames on an open channel go
+    /// straight into its assembler (a completed publish is queued by `receivePublish`). Returns false for
+    /// every other frame, and for these in any other state: `handle` deals with them.
+    func assemblePublish(_ frame: Frame) -> Bool {
+        let id: UInt16
+        switch frame {
+        case .method(let channel, .basicPublish): id = channel
+        case .header(let channel, _), .body(let channel, _): id = channel
+        default: return false
+        }
+        guard id != 0, self.machine.isOpen, let channel = self.channels[id], case .open = channel.state else {
+            return false
+        }
+        let output: CommandAssembler.Output
+        do {
+            output = try channel.assembler.process(frame)
+        } catch {
+            self.protocolError(error, channel: id)
+            return true
+        }
+        switch output {
+        case .needMore:
+            break
+        case .content(.basicPublish(let publish), let header, let body):
+            self.receivePublish(channel: id, publish, header.properties, body)
+        case .content(let method, _, _):
+            self.hardError(.init(.commandInvalid, "\(method.name) may not be sent by a client",
+                                 classID: method.classID, methodID: method.methodID))
+        case .method(let method):
+            // Not reachable: the only method frame taken here is basic.publish, which has content.
+            self.hardError(.internalError("\(method.name) assembled without content"))
+        }
+        return true
+    }
+
     func handleChannelFrame(channel id: UInt16, _ frame: Frame) async {
         guard let channel = self.channels[id] else {
             // Only channel.open may address a channel that is not open.

@@ -19,9 +19,7 @@ extension AMQPConnection {
             for item in items {
                 switch item {
                 case .deliveries(let id, let batch):
-                    for delivery in batch {
-                        if !self.write(delivery, channel: id) { toRequeue.append(delivery) }
-                    }
+                    self.write(batch, channel: id, requeue: &toRequeue)
                 case .cancelled(let id, let tag):
                     self.serverCancelled(channel: id, tag: tag)
                 }
@@ -36,6 +34,51 @@ extension AMQPConnection {
             }
             await self.releaseTransitCredit()
         }
+    }
+
+    /// Writes a queue's batch for one channel: `write(_:channel:)` for each, with the channel and consumer
+    /// looked up once per run of deliveries to the same consumer (a batch usually has one).
+    func write(_ batch: [Delivery], channel id: UInt16, requeue: inout [Delivery]) {
+        guard let channel = self.channels[id], case .open = channel.state else {
+            requeue.append(contentsOf: batch)
+            return
+        }
+        let frameMax = self.tuning.frameMax
+        var lastTag: String?
+        var consumer: Channel.Consumer?
+        var written = 0
+        func countWritten(_ conn: isolated AMQPConnection) {
+            guard written > 0, let gate = consumer?.credit else { return }
+            conn.transmittedSinceRelease[ObjectIdentifier(gate), default: (gate, 0)].1 += written
+            written = 0
+        }
+        for delivery in batch {
+            if delivery.consumerTag != lastTag {
+                countWritten(self)
+                consumer = channel.consumers[delivery.consumerTag]
+                lastTag = delivery.consumerTag
+            }
+            guard let consumer else {
+                requeue.append(delivery)
+                continue
+            }
+            if !consumer.ready || !channel.flowActive {
+                channel.heldDeliveries.append(delivery)
+                continue
+            }
+            let tag = channel.takeDeliveryTag()
+            written += 1
+            if !consumer.noAck {
+                channel.recordUnacked(tag: tag, .init(queue: delivery.queue, deliveryID: delivery.deliveryID,
+                                                      credit: consumer.credit))
+            }
+            let m = delivery.message
+            self.out.writeBasicDeliver(channel: id, consumerTag: delivery.consumerTag, deliveryTag: tag,
+                                       redelivered: delivery.redelivered, exchange: m.exchange,
+                                       routingKey: m.routingKey, properties: m.properties, body: m.body,
+                                       frameMax: frameMax)
+        }
+        countWritten(self)
     }
 
     /// Writes one delivery; false when it must go back to its queue (channel or consumer gone).

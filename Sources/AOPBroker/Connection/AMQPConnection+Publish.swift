@@ -63,17 +63,21 @@ extension AMQPConnection {
         while !self.publishQueue.isEmpty {
             let items = self.publishQueue
             self.publishQueue.removeAll()
-            var order: [UInt16] = []
-            var merged: [UInt16: [Channel.PendingPublish]] = [:]
+            // Grouped per channel in first-arrival order (few channels: a linear search). The batches are
+            // not concatenated here: `publish` copies each request once, into its per-exchange runs.
+            var merged: [(id: UInt16, batches: [[Channel.PendingPublish]], count: Int)] = []
             for (id, list) in items {
-                if merged[id] == nil { order.append(id) }
-                merged[id, default: []].append(contentsOf: list)
+                if let i = merged.firstIndex(where: { $0.id == id }) {
+                    merged[i].batches.append(list)
+                    merged[i].count += list.count
+                } else {
+                    merged.append((id, [list], list.count))
+                }
             }
-            for id in order {
-                let batch = merged[id]!
-                await self.publish(channel: id, batch)
-                self.publishQueuedCount -= batch.count
-                self.publishesPerChannel[id, default: 0] -= batch.count
+            for (id, batches, count) in merged {
+                await self.publish(channel: id, batches)
+                self.publishQueuedCount -= count
+                self.publishesPerChannel[id, default: 0] -= count
                 if self.publishesPerChannel[id] == 0 {
                     self.publishesPerChannel[id] = nil
                     for waiter in self.channelPublishWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
@@ -100,18 +104,35 @@ extension AMQPConnection {
         await withCheckedContinuation { self.publishIdleWaiters.append($0) }
     }
 
+    /// Consecutive publishes of one channel to one exchange: one `VirtualHost.publish` call.
+    struct PublishRun {
+        var exchange: String
+        var requests: [PublishRequest] = []
+        /// Confirm sequence numbers, parallel to `requests` (nil: no confirm).
+        var sequences: [UInt64?] = []
+    }
+
     func publish(channel id: UInt16, _ pending: [Channel.PendingPublish]) async {
+        await self.publish(channel: id, [pending])
+    }
+
+    /// Publishes a channel's queued batches, in order, one vhost call per run of one exchange.
+    func publish(channel id: UInt16, _ batches: [[Channel.PendingPublish]]) async {
         guard let vhost = self.virtualHost, let channel = self.channels[id], case .open = channel.state else { return }
-        var start = 0
-        while start < pending.count {
-            let exchange = pending[start].request.message.exchange
-            var end = start + 1
-            while end < pending.count && pending[end].request.message.exchange == exchange { end += 1 }
-            let run = Array(pending[start..<end])
-            start = end
+        var runs: [PublishRun] = []
+        for batch in batches {
+            for p in batch {
+                if runs.isEmpty || runs[runs.count - 1].exchange != p.request.message.exchange {
+                    runs.append(PublishRun(exchange: p.request.message.exchange))
+                }
+                runs[runs.count - 1].requests.append(p.request)
+                runs[runs.count - 1].sequences.append(p.sequence)
+            }
+        }
+        for run in runs {
             let outcomes: [PublishOutcome]
             do {
-                outcomes = try await vhost.publish(exchange: exchange, run.map(\.request))
+                outcomes = try await vhost.publish(exchange: run.exchange, run.requests)
             } catch {
                 // Unknown or internal exchange: the channel closes; later publishes on it are dropped.
                 self.protocolError(error.failing(classID: 60, methodID: 40), channel: id)
@@ -126,7 +147,7 @@ extension AMQPConnection {
 
     /// basic.return for unroutable mandatory publishes (always before the confirm), then basic.ack runs
     /// coalesced with `multiple` and basic.nack for rejected messages.
-    func reportOutcomes(channel id: UInt16, _ run: [Channel.PendingPublish], _ outcomes: [PublishOutcome]) {
+    func reportOutcomes(channel id: UInt16, _ run: PublishRun, _ outcomes: [PublishOutcome]) {
         let frameMax = self.tuning.frameMax
         var ackUpTo: UInt64?
         var ackCount = 0
@@ -137,9 +158,10 @@ extension AMQPConnection {
             ackUpTo = nil
             ackCount = 0
         }
-        for (pending, outcome) in zip(run, outcomes) {
-            if outcome == .unroutable && pending.request.mandatory {
-                let m = pending.request.message
+        for (i, outcome) in outcomes.enumerated() where i < run.requests.count {
+            let request = run.requests[i]
+            if outcome == .unroutable && request.mandatory {
+                let m = request.message
                 self.send {
                     $0.writeMethodFrame(channel: id, .basicReturn(BasicReturn(
                         replyCode: AMQPError.Code.noRoute.replyCode, replyText: "NO_ROUTE",
@@ -148,7 +170,7 @@ extension AMQPConnection {
                     $0.writeContent(channel: id, properties: m.properties, body: m.body, frameMax: frameMax)
                 }
             }
-            guard let sequence = pending.sequence else { continue }
+            guard let sequence = run.sequences[i] else { continue }
             if outcome == .rejected || outcome == .noSpace {
                 flushAcks(self)
                 self.send { $0.writeMethodFrame(channel: id, .basicNack(BasicNack(deliveryTag: sequence, multiple: false, requeue: false))) }

@@ -91,9 +91,12 @@ actor AMQPConnection {
     /// Returns once the connection waits for input; from then on it holds no task while idle (its
     /// socket starts a read task when bytes arrive) and tears itself down when it ends.
     func run() async {
+        // The drain task starts on this connection's ring (a queue on another thread calls the wake):
+        // a plain Task would start on the global pool and hop back.
+        let loop = self.socket.loop
         self.inbox.setWake { [weak self] in
             guard let self else { return }
-            Task { await self.drainInbox() }
+            Task(executorPreference: loop) { await self.drainInbox() }
         }
         self.startHandshakeTimer()
         await self.readLoop()
@@ -179,6 +182,7 @@ actor AMQPConnection {
                 break
             }
             guard let frame else { break }
+            if self.assemblePublish(frame) { continue }
             await self.handle(frame)
         }
         if !self.closed && self.machine.isClosing {

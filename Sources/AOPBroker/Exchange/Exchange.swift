@@ -10,14 +10,17 @@ import DequeModule
 /// exchange's entries in position order (which crash recovery relies on, see `MessageQueue.enqueue`).
 actor Exchange {
     nonisolated let name: String
+    nonisolated let placement: ActorExecutor
+    nonisolated var unownedExecutor: UnownedSerialExecutor { self.placement.executor }
     let persistentSlot: MessageTopicSlot
     let transientSlot: MessageTopicSlot
 
     private var busy = false
     private var waiters: Deque<CheckedContinuation<Void, Never>> = []
 
-    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot) {
+    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot, executor: ActorExecutor) {
         self.name = name
+        self.placement = executor
         self.persistentSlot = persistent
         self.transientSlot = transient
     }
@@ -33,7 +36,7 @@ actor Exchange {
             let indices = items.indices.filter { items[$0].persistent == persistent }
             guard !indices.isEmpty else { continue }
             do {
-                let appended = try await slot.topic.append(indices.map { items[$0].payload })
+                let appended = try await LocalTopicCalls.append(slot.topic, indices.map { items[$0].payload })
                 for (i, p) in zip(indices, appended) { positions[i] = p }
             } catch {
                 // Those items stay nil → .rejected or .noSpace (the publisher gets a nack either way).
@@ -69,22 +72,38 @@ actor Exchange {
     }
 
     private func index(_ items: [RoutedPublish], positions: [Position?], deduplicate: Bool) async -> [PublishOutcome] {
-        // Group per queue, keeping item order; one enqueue call per queue.
-        var perQueue: [ObjectIdentifier: (queue: MessageQueue, items: [EnqueueItem], slots: [Int])] = [:]
-        var order: [ObjectIdentifier] = []
+        // Group per queue, keeping item order; one enqueue call per queue. Groups are found through the
+        // last one used, then a linear search; a dictionary only once there are many.
+        var groups: [(queue: MessageQueue, items: [EnqueueItem], slots: [Int])] = []
+        var groupIndex: [ObjectIdentifier: Int] = [:]
+        var last = 0
+        func group(for queue: MessageQueue) -> Int {
+            if last < groups.count, groups[last].queue === queue { return last }
+            let found: Int?
+            if groups.count <= 8 {
+                found = groups.firstIndex { $0.queue === queue }
+            } else {
+                if groupIndex.isEmpty { for (g, e) in groups.enumerated() { groupIndex[ObjectIdentifier(e.queue)] = g } }
+                found = groupIndex[ObjectIdentifier(queue)]
+            }
+            if let found {
+                last = found
+            } else {
+                last = groups.count
+                groups.append((queue, [], []))
+                if !groupIndex.isEmpty { groupIndex[ObjectIdentifier(queue)] = last }
+            }
+            return last
+        }
         for (i, item) in items.enumerated() {
             guard let position = positions[i] else { continue }
             let entry = EnqueueItem(topicID: item.persistent ? self.persistentSlot.id : self.transientSlot.id,
                                     position: position, bodySize: item.bodySize, persistent: item.persistent,
                                     expiration: item.expiration, priority: item.priority)
             for queue in item.queues {
-                let key = ObjectIdentifier(queue)
-                if perQueue[key] == nil {
-                    perQueue[key] = (queue, [], [])
-                    order.append(key)
-                }
-                perQueue[key]!.items.append(entry)
-                perQueue[key]!.slots.append(i)
+                let g = group(for: queue)
+                groups[g].items.append(entry)
+                groups[g].slots.append(i)
             }
         }
         var accepted = [Bool](repeating: false, count: items.count)
@@ -100,13 +119,23 @@ actor Exchange {
                 }
             }
         }
-        if order.count == 1, let only = perQueue[order[0]] {
-            apply(only.slots, await only.queue.enqueue(only.items, deduplicate: deduplicate))
-        } else if !order.isEmpty {
-            let groups = order.map { perQueue[$0]! }
+        if groups.count == 1 {
+            apply(groups[0].slots, await groups[0].queue.enqueue(groups[0].items, deduplicate: deduplicate))
+        } else if !items.contains(where: \.persistent) {
+            // Transient only: in-memory index appends have nothing to overlap, so one call per queue in
+            // turn (on a shared executor each is a local hop; no child tasks).
+            for entry in groups {
+                apply(entry.slots, await entry.queue.enqueue(entry.items, deduplicate: deduplicate))
+            }
+        } else if !groups.isEmpty {
+            // Persistent entries: the queues append concurrently so one group commit covers them all.
+            let groups = groups
+            let taskExecutor = self.placement.taskExecutor
             await withTaskGroup(of: (Int, [EnqueueResult]).self) { group in
                 for (g, entry) in groups.enumerated() {
-                    group.addTask { (g, await entry.queue.enqueue(entry.items, deduplicate: deduplicate)) }
+                    group.addTask(executorPreference: taskExecutor) {
+                        (g, await entry.queue.enqueue(entry.items, deduplicate: deduplicate))
+                    }
                 }
                 for await (g, results) in group { apply(groups[g].slots, results) }
             }

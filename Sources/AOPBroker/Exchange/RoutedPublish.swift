@@ -14,6 +14,12 @@ struct RoutedPublish: Sendable {
     var priority: UInt8
 }
 
+/// Where a routed message goes: its destination queues, and whether any of them is durable.
+struct RouteTargets: Sendable {
+    var queues: [MessageQueue]
+    var durable: Bool
+}
+
 /// One index entry to add to a queue, as the exchange hands it over.
 struct EnqueueItem: Sendable {
     var topicID: UInt32

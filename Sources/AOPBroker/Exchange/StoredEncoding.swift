@@ -8,9 +8,15 @@ import AOPWire
 /// followed by its payload; a table is `u32 count` then `(string key, value)` pairs.
 extension ByteBuffer {
     mutating func writeStoredString(_ s: String) {
-        let bytes = Array(s.utf8)
-        self.writeInteger(UInt32(bytes.count))
-        self.writeBytes(bytes)
+        let written: Void? = s.utf8.withContiguousStorageIfAvailable { utf8 in
+            self.writeInteger(UInt32(utf8.count))
+            self.writeBytes(UnsafeRawBufferPointer(utf8))
+        }
+        if written == nil {   // a bridged or lazy string: copy it out first
+            let bytes = Array(s.utf8)
+            self.writeInteger(UInt32(bytes.count))
+            self.writeBytes(bytes)
+        }
     }
 
     mutating func readStoredString() -> String? {

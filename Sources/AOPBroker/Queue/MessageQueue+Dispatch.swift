@@ -46,13 +46,32 @@ extension MessageQueue {
     private func assign() -> [Assignment] {
         var out: [Assignment] = []
         let now = WallClock.nowMilliseconds()
+        // A lone consumer gets its credit for the whole pass in one acquisition (one lock, not one per
+        // entry); what the pass does not use goes back at the end.
+        var lone: (member: ConsumerSet.Member, credits: Int)?
+        if self.consumers.count == 1 {
+            let ready = min(Self.dispatchBatch, self.levels.reduce(0) { $0 + $1.window.count })
+            let member = self.consumers.members[0]
+            lone = (member, ready > 0 ? member.registration.credit.tryAcquire(ready) : 0)
+        }
+        defer {
+            if let lone, lone.credits > 0 { lone.member.registration.credit.release(lone.credits) }
+        }
         while out.count < Self.dispatchBatch, let level = self.headLevel {
             guard let head = self.levels[level].window.first else { break }
             if head.entry.isExpired(now: now) {
                 self.expireHeads()
                 continue
             }
-            guard let consumer = self.consumers.next() else { break }
+            let consumer: ConsumerSet.Member
+            if let l = lone {
+                guard l.credits > 0 else { break }
+                consumer = l.member
+                lone!.credits -= 1
+            } else {
+                guard let next = self.consumers.next() else { break }
+                consumer = next
+            }
             self.levels[level].window.removeFirst()
             self.readyCount -= 1
             self.readyBytes -= Int(head.entry.bodySize)
@@ -71,13 +90,33 @@ extension MessageQueue {
     private func deliver(_ assignments: [Assignment]) async {
         let messages = await self.fetchMessages(assignments.map(\.ready.entry))
         guard case .running = self.lifecycle else { return }
-        var batches: [UInt64: (sink: any DeliverySink, deliveries: [Delivery])] = [:]
-        var order: [UInt64] = []
+        // One batch per consumer, in first-assignment order. Found through the last one used, then a
+        // linear search; a dictionary only once there are many (no hashing for the usual one or few).
+        var batches: [(id: UInt64, sink: any DeliverySink, deliveries: [Delivery])] = []
+        var batchIndex: [UInt64: Int] = [:]
+        var last = 0
+        func batch(for consumer: ConsumerSet.Member) -> Int {
+            if last < batches.count, batches[last].id == consumer.id { return last }
+            let found: Int?
+            if batches.count <= 8 {
+                found = batches.firstIndex { $0.id == consumer.id }
+            } else {
+                if batchIndex.isEmpty { for (i, b) in batches.enumerated() { batchIndex[b.id] = i } }
+                found = batchIndex[consumer.id]
+            }
+            if let found {
+                last = found
+            } else {
+                last = batches.count
+                batches.append((consumer.id, consumer.registration.sink, []))
+                if !batchIndex.isEmpty { batchIndex[consumer.id] = last }
+            }
+            return last
+        }
         var requeue: [(Int, ReadyEntry)] = []
         var settleNow: [(level: Int, position: Position)] = []
-        for a in assignments {
-            let key = MessageKey(topicID: a.ready.entry.topicID, position: a.ready.entry.messagePosition)
-            guard let message = messages[key] else {
+        for (a, fetched) in zip(assignments, messages) {
+            guard let message = fetched else {
                 // The message is gone (trimmed/corrupt): drop the entry.
                 self.unacked[a.deliveryID] = nil
                 a.consumer.registration.credit.release(1)
@@ -94,15 +133,9 @@ extension MessageQueue {
             if a.consumer.registration.noAck { settleNow.append((a.level, a.ready.indexPosition)) }
             let delivery = Delivery(consumerTag: a.consumer.registration.tag, queue: self, deliveryID: a.deliveryID,
                                     message: message, redelivered: a.ready.redelivered)
-            if batches[a.consumer.id] == nil {
-                batches[a.consumer.id] = (a.consumer.registration.sink, [])
-                order.append(a.consumer.id)
-            }
-            batches[a.consumer.id]!.deliveries.append(delivery)
+            batches[batch(for: a.consumer)].deliveries.append(delivery)
         }
-        for id in order {
-            if let b = batches[id] { b.sink.deliver(b.deliveries) }
-        }
+        for b in batches { b.sink.deliver(b.deliveries) }
         if !requeue.isEmpty { self.putBack(requeue, redelivered: false) }
         if !settleNow.isEmpty { await self.acknowledge(settleNow) }
     }
@@ -125,9 +158,7 @@ extension MessageQueue {
             if !noAck { self.unacked[id] = Unacked(level: level, ready: head, consumer: nil) }
             let messages = await self.fetchMessages([head.entry])
             guard case .running = self.lifecycle else { return nil }
-            guard let message = messages[MessageKey(topicID: head.entry.topicID,
-                                                    position: head.entry.messagePosition)]
-            else {
+            guard let fetched = messages.first, let message = fetched else {
                 self.unacked[id] = nil
                 await self.acknowledge([(level, head.indexPosition)])
                 continue

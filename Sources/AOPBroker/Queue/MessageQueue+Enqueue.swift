@@ -49,7 +49,7 @@ extension MessageQueue {
         for (level, group) in perLevel.enumerated() where !group.isEmpty {
             let appended: [Position]
             do {
-                appended = try await self.levels[level].topic.append(group.map { $0.entry.encoded() })
+                appended = try await LocalTopicCalls.append(self.levels[level].topic, group.map { $0.entry.encoded() })
             } catch {
                 let result: EnqueueResult = error.code == .noSpace ? .noSpace : .rejected
                 for g in group { results[g.slot] = result }
@@ -70,11 +70,25 @@ extension MessageQueue {
     private func indexed(_ entries: [IndexEntry], at positions: [Position], level: Int) {
         guard let first = positions.first, let last = positions.last else { return }
         self.readyCount += entries.count
+        // Highest position per message topic, written to the dictionary once per run of one topic.
+        var runTopic: UInt32?
+        var runMax = Position.zero
+        func noteRun(_ queue: isolated MessageQueue) {
+            guard let topic = runTopic else { return }
+            if let known = queue.lastIndexed[topic], known >= runMax { return }
+            queue.lastIndexed[topic] = runMax
+        }
         for e in entries {
             self.readyBytes += Int(e.bodySize)
-            if let known = self.lastIndexed[e.topicID], known >= e.messagePosition { continue }
-            self.lastIndexed[e.topicID] = e.messagePosition
+            if e.topicID != runTopic {
+                noteRun(self)
+                runTopic = e.topicID
+                runMax = e.messagePosition
+            } else if e.messagePosition > runMax {
+                runMax = e.messagePosition
+            }
         }
+        noteRun(self)
         var l = self.levels[level]
         if l.end <= last { l.end = last.next }
         if !l.loading, l.readPosition == first, l.window.count + entries.count <= Self.windowCapacity {

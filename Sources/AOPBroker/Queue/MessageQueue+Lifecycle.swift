@@ -11,7 +11,7 @@ extension MessageQueue {
     /// with the same name are deleted first. Otherwise (restart) the ready count and replay marks are
     /// rebuilt by scanning the unacknowledged part of each index (bounded memory, one pass).
     static func openLevels(storage: any StorageEngine, vhost: String, definition: QueueDefinition,
-                           policy: QueuePolicy, fresh: Bool) async throws(StorageError)
+                           policy: QueuePolicy, fresh: Bool, executor: ActorExecutor) async throws(StorageError)
         -> (levels: [IndexLevel], readyCount: Int, readyBytes: Int, lastIndexed: [UInt32: Position])
     {
         let kind: TopicKind = definition.durable ? .persistent : .nonPersistent
@@ -23,7 +23,7 @@ extension MessageQueue {
             let name = Self.indexTopicName(vhost: vhost, queue: definition.name, level: level)
             if fresh { try? await storage.deleteTopic(named: name) }
             let topic = try await storage.topic(named: name, kind: kind)
-            let cursor = try await topic.cursor(named: Self.consumptionCursor)
+            let cursor = try await LocalTopicCalls.cursor(topic, named: Self.consumptionCursor, executor: executor)
             let end = await topic.endPosition()
             let markDelete = await cursor.markDeletePosition
             if !fresh {

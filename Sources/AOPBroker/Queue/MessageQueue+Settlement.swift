@@ -37,9 +37,8 @@ extension MessageQueue {
             if let exchange = self.policy.deadLetterExchange, let vhost = self.vhost {
                 let messages = await self.fetchMessages(batch.map(\.ready.entry))
                 var out: [(Message, DeadLetterReason)] = []
-                for item in batch {
-                    let key = MessageKey(topicID: item.ready.entry.topicID, position: item.ready.entry.messagePosition)
-                    if let m = messages[key] { out.append((m, item.reason)) }
+                for (item, message) in zip(batch, messages) {
+                    if let message { out.append((message, item.reason)) }
                 }
                 await vhost.deadLetter(out, queue: self.name, exchange: exchange,
                                        routingKey: self.policy.deadLetterRoutingKey)

@@ -24,7 +24,7 @@ extension MessageQueue {
         let from = l.readPosition
         let generation = self.generation
         self.levels[level].loading = true
-        let entries = (try? await l.topic.read(from: from, limit: Self.windowCapacity - l.window.count)) ?? []
+        let entries = (try? await LocalTopicCalls.read(l.topic, from: from, limit: Self.windowCapacity - l.window.count)) ?? []
         // Entries present at open may have been acknowledged individually before the restart.
         var acknowledged: Set<Position> = []
         for e in entries where e.position < l.checkAcknowledgedBelow {
@@ -82,21 +82,38 @@ extension MessageQueue {
         self.deadLetter(expired)
     }
 
-    /// Fetches the messages for index entries, batched per message topic. Missing ones (trimmed or
-    /// undecodable) are absent from the result.
-    func fetchMessages(_ entries: [IndexEntry]) async -> [MessageKey: Message] {
+    /// Fetches the messages for index entries, batched per message topic: `result[i]` is the message of
+    /// `entries[i]`, nil when it is missing (trimmed or undecodable).
+    func fetchMessages(_ entries: [IndexEntry]) async -> [Message?] {
         self.fetchesInFlight += 1
         defer { self.fetchesInFlight -= 1 }
-        var byTopic: [UInt32: [Position]] = [:]
-        for e in entries { byTopic[e.topicID, default: []].append(e.messagePosition) }
-        var out: [MessageKey: Message] = [:]
-        for (topicID, positions) in byTopic {
-            guard let topic = self.topics.topic(topicID) else { continue }
-            let found = (try? await topic.read(positions: positions)) ?? []
-            for entry in found {
-                if let m = MessageRecord.decode(entry.payload) {
-                    out[MessageKey(topicID: topicID, position: entry.position)] = m
+        var out = [Message?](repeating: nil, count: entries.count)
+        guard let firstTopic = entries.first?.topicID else { return out }
+        // Usually every entry comes from one message topic: no grouping needed.
+        var groups: [(topicID: UInt32, slots: [Int])] = []
+        if entries.allSatisfy({ $0.topicID == firstTopic }) {
+            groups = [(firstTopic, Array(entries.indices))]
+        } else {
+            var byTopic: [UInt32: Int] = [:]
+            for (i, e) in entries.enumerated() {
+                if let g = byTopic[e.topicID] {
+                    groups[g].slots.append(i)
+                } else {
+                    byTopic[e.topicID] = groups.count
+                    groups.append((e.topicID, [i]))
                 }
+            }
+        }
+        for (topicID, slots) in groups {
+            guard let topic = self.topics.topic(topicID) else { continue }
+            let found = (try? await LocalTopicCalls.read(topic, positions: slots.map { entries[$0].messagePosition })) ?? []
+            // `found` keeps the order of the positions asked for, without the missing ones.
+            var next = 0
+            for entry in found {
+                while next < slots.count, entries[slots[next]].messagePosition != entry.position { next += 1 }
+                guard next < slots.count else { break }
+                out[slots[next]] = MessageRecord.decode(entry.payload)
+                next += 1
             }
         }
         return out
@@ -105,7 +122,11 @@ extension MessageQueue {
     /// Acknowledges index positions on their levels' cursors (one call per level).
     func acknowledge(_ items: [(level: Int, position: Position)]) async {
         var perLevel: [Int: [Position]] = [:]
-        for item in items { perLevel[item.level, default: []].append(item.position) }
+        if self.levels.count == 1 {
+            perLevel[0] = items.map(\.position)   // no priorities: one level, no grouping
+        } else {
+            for item in items { perLevel[item.level, default: []].append(item.position) }
+        }
         for (level, positions) in perLevel where self.levels.indices.contains(level) {
             let l = self.levels[level]
             try? await l.cursor.acknowledge(positions)
@@ -121,10 +142,4 @@ extension MessageQueue {
 
     /// Index entries held in memory (windows and unsettled deliveries), for memory-bound checks.
     var entriesInMemory: Int { self.levels.reduce(0) { $0 + $1.window.count } + self.unacked.count }
-}
-
-/// Identifies a stored message: message topic id + position.
-struct MessageKey: Hashable, Sendable {
-    var topicID: UInt32
-    var position: Position
 }

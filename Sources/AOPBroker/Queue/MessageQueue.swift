@@ -32,6 +32,8 @@ public actor MessageQueue {
     static let consumptionCursor = "consumption"
 
     public nonisolated let name: String
+    nonisolated let placement: ActorExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { self.placement.executor }
     nonisolated let vhostName: String
     weak var vhost: VirtualHost?
     let storage: (any StorageEngine)?
@@ -72,6 +74,7 @@ public actor MessageQueue {
     /// queues through `VirtualHost.declareQueue`; this exists for tests that need a `QueueHandle`.
     public init(name: String) {
         self.name = name
+        self.placement = .standalone()
         self.vhostName = ""
         self.storage = nil
         self.topics = MessageTopics()
@@ -85,8 +88,9 @@ public actor MessageQueue {
     }
 
     init(definition: QueueDefinition, policy: QueuePolicy, vhost: VirtualHost, vhostName: String,
-         storage: any StorageEngine, topics: MessageTopics, levels: [IndexLevel]) {
+         storage: any StorageEngine, topics: MessageTopics, levels: [IndexLevel], executor: ActorExecutor) {
         self.name = definition.name
+        self.placement = executor
         self.vhostName = vhostName
         self.vhost = vhost
         self.storage = storage

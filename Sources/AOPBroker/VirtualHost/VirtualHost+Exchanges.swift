@@ -120,7 +120,8 @@ extension VirtualHost {
         do {
             let persistent = try await self.openSlot("exchange.\(self.name).\(d.name)", kind: .persistent)
             let transient = try await self.openSlot("exchange-transient.\(self.name).\(d.name)", kind: .nonPersistent)
-            return Exchange(name: d.name, persistent: persistent, transient: transient)
+            return Exchange(name: d.name, persistent: persistent, transient: transient,
+                            executor: self.placement.forChild())
         } catch {
             throw Self.storageFailure(error)
         }
@@ -128,7 +129,8 @@ extension VirtualHost {
 
     private func openSlot(_ topicName: String, kind: TopicKind) async throws(StorageError) -> MessageTopicSlot {
         let topic = try await self.storage.topic(named: topicName, kind: kind)
-        let replicator = try await topic.cursor(named: MessageTopicSlot.replicatorName)
+        let replicator = try await LocalTopicCalls.cursor(topic, named: MessageTopicSlot.replicatorName,
+                                                          executor: self.placement)
         let id: UInt32
         if let known = self.topicIDs[topicName] {
             id = known

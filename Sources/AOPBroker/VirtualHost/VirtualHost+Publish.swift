@@ -9,9 +9,27 @@ extension VirtualHost {
         }
         var outcomes = [PublishOutcome](repeating: .unroutable, count: batch.count)
         var routed: [RoutedPublish] = []
+        routed.reserveCapacity(batch.count)
         var slots: [Int] = []
+        slots.reserveCapacity(batch.count)
+        // Without headers (no CC/BCC, nothing for a headers exchange to match) a message's destinations
+        // depend only on its routing key, and the topology cannot change during this synchronous loop:
+        // consecutive publishes with the same key reuse one routing result.
+        var lastKey: String?
+        var lastTargets = RouteTargets(queues: [], durable: false)
         for (i, request) in batch.enumerated() {
-            guard let item = self.prepare(request.message, exchange: exchange) else { continue }
+            let message = request.message
+            let item: RoutedPublish?
+            if message.properties.headers == nil {
+                if lastKey != message.routingKey {
+                    lastTargets = self.targets(exchange: exchange, routingKeys: [message.routingKey], headers: nil)
+                    lastKey = message.routingKey
+                }
+                item = Self.routed(message, to: lastTargets)
+            } else {
+                item = self.prepare(message, exchange: exchange)
+            }
+            guard let item else { continue }
             routed.append(item)
             slots.append(i)
         }
@@ -30,13 +48,29 @@ extension VirtualHost {
             keys += bcc.compactMap(\.stringValue)
             message.properties.headers?["BCC"] = nil   // sender-selected distribution: BCC is not delivered
         }
-        let names = self.route(exchange: exchange, routingKeys: keys, headers: headers)
-        let queues = names.compactMap { self.queues[$0] }
-        guard !queues.isEmpty else { return nil }
-        let durable = queues.contains { $0.definition.durable }
+        return Self.routed(message, to: self.targets(exchange: exchange, routingKeys: keys, headers: headers))
+    }
+
+    /// The queues a message reaches, as the exchange pipeline wants them.
+    func targets(exchange: String, routingKeys: [String], headers: FieldTable?) -> RouteTargets {
+        let names = self.route(exchange: exchange, routingKeys: routingKeys, headers: headers)
+        var queues: [MessageQueue] = []
+        queues.reserveCapacity(names.count)
+        var durable = false
+        for name in names {
+            guard let entry = self.queues[name] else { continue }
+            queues.append(entry.actor)
+            durable = durable || entry.definition.durable
+        }
+        return RouteTargets(queues: queues, durable: durable)
+    }
+
+    /// Encodes a message for the exchange pipeline; nil when it reaches no queue.
+    static func routed(_ message: Message, to targets: RouteTargets) -> RoutedPublish? {
+        guard !targets.queues.isEmpty else { return nil }
         let expiration = (try? MessageExpiration.of(message.properties)) ?? nil
-        return RoutedPublish(payload: MessageRecord.encode(message), persistent: message.isPersistent && durable,
-                             queues: queues.map(\.actor), bodySize: UInt32(clamping: message.body.count),
+        return RoutedPublish(payload: MessageRecord.encode(message), persistent: message.isPersistent && targets.durable,
+                             queues: targets.queues, bodySize: UInt32(clamping: message.body.count),
                              expiration: expiration?.milliseconds, priority: message.properties.priority ?? 0)
     }
 
@@ -45,6 +79,7 @@ extension VirtualHost {
     /// chain when nothing matched.
     func route(exchange: String, routingKeys: [String], headers: FieldTable?) -> [String] {
         if exchange.isEmpty {
+            if routingKeys.count == 1 { return self.queues[routingKeys[0]] == nil ? [] : routingKeys }
             var seen: Set<String> = []
             return routingKeys.filter { self.queues[$0] != nil && seen.insert($0).inserted }
         }

@@ -70,10 +70,13 @@ extension VirtualHost {
 
     func openQueue(_ definition: QueueDefinition, policy: QueuePolicy, fresh: Bool) async throws(AMQPError) -> MessageQueue {
         do {
+            let executor = self.placement.forChild()
             let opened = try await MessageQueue.openLevels(storage: self.storage, vhost: self.name,
-                                                           definition: definition, policy: policy, fresh: fresh)
+                                                           definition: definition, policy: policy, fresh: fresh,
+                                                           executor: executor)
             let queue = MessageQueue(definition: definition, policy: policy, vhost: self, vhostName: self.name,
-                                     storage: self.storage, topics: self.topics, levels: opened.levels)
+                                     storage: self.storage, topics: self.topics, levels: opened.levels,
+                                     executor: executor)
             await queue.restore(readyCount: opened.readyCount, readyBytes: opened.readyBytes,
                                 lastIndexed: opened.lastIndexed)
             return queue

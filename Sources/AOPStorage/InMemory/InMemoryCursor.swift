@@ -1,10 +1,17 @@
 /// A cursor over an in-memory topic: mark-delete plus individually acknowledged ranges, lost on restart.
+///
+/// It can run on a caller-chosen executor (`executor:`), so an actor on that executor (a queue on a
+/// ring loop) reaches it without a cross-thread hop.
 public actor InMemoryCursor: Cursor {
     public nonisolated let name: String
+    private nonisolated let placement: ActorExecutor
     private var acks: AckRangeSet
 
-    public init(name: String, markDelete: Position = .zero) {
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { self.placement.executor }
+
+    public init(name: String, markDelete: Position = .zero, executor: ActorExecutor = .standalone()) {
         self.name = name
+        self.placement = executor
         self.acks = AckRangeSet(markDelete: markDelete)
     }
 

@@ -39,6 +39,12 @@ public final class InMemoryTopic: Topic {
     }
 
     public func append(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position] {
+        try self.appendNow(payloads)
+    }
+
+    /// `append` without suspending: a caller on a custom executor (a ring loop) stays there, where the
+    /// protocol's nonisolated async call would hop to the global pool and back.
+    public func appendNow(_ payloads: [[UInt8]]) throws(StorageError) -> [Position] {
         try self.state.withLock { (state) throws(StorageError) -> [Position] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             let first = state.nextPosition
@@ -48,6 +54,11 @@ public final class InMemoryTopic: Topic {
     }
 
     public func read(from: Position, limit: Int) async throws(StorageError) -> [TopicEntry] {
+        try self.readNow(from: from, limit: limit)
+    }
+
+    /// `read(from:limit:)` without suspending (see `appendNow`).
+    public func readNow(from: Position, limit: Int) throws(StorageError) -> [TopicEntry] {
         try self.state.withLock { (state) throws(StorageError) -> [TopicEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             guard limit > 0 else { return [] }
@@ -65,6 +76,11 @@ public final class InMemoryTopic: Topic {
     }
 
     public func read(positions: [Position]) async throws(StorageError) -> [TopicEntry] {
+        try self.readNow(positions: positions)
+    }
+
+    /// `read(positions:)` without suspending (see `appendNow`).
+    public func readNow(positions: [Position]) throws(StorageError) -> [TopicEntry] {
         try self.state.withLock { (state) throws(StorageError) -> [TopicEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             var result: [TopicEntry] = []
@@ -108,10 +124,16 @@ public final class InMemoryTopic: Topic {
 
     /// Opens (creating if needed) a cursor; a new cursor starts at the beginning of the topic (position 0).
     public func cursor(named name: String) async throws(StorageError) -> any Cursor {
+        try self.cursor(named: name, executor: nil)
+    }
+
+    /// Opens (creating if needed) a cursor that runs on `executor` (nil: its own); an existing cursor keeps
+    /// the executor it was created with.
+    public func cursor(named name: String, executor: ActorExecutor?) throws(StorageError) -> InMemoryCursor {
         try self.state.withLock { (state) throws(StorageError) -> InMemoryCursor in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             if let cursor = state.cursors[name] { return cursor }
-            let cursor = InMemoryCursor(name: name)
+            let cursor = InMemoryCursor(name: name, executor: executor ?? .standalone())
             state.cursors[name] = cursor
             return cursor
         }
