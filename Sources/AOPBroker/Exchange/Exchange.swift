@@ -14,12 +14,16 @@ actor Exchange {
     nonisolated var unownedExecutor: UnownedSerialExecutor { self.placement.executor }
     let persistentSlot: MessageTopicSlot
     let transientSlot: MessageTopicSlot
+    /// Where transient messages go once appended, so queues need not decode them again.
+    let decoded: DecodedMessageCache
 
     private var busy = false
     private var waiters: Deque<CheckedContinuation<Void, Never>> = []
 
-    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot, executor: ActorExecutor) {
+    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot, decoded: DecodedMessageCache,
+         executor: ActorExecutor) {
         self.name = name
+        self.decoded = decoded
         self.placement = executor
         self.persistentSlot = persistent
         self.transientSlot = transient
@@ -38,6 +42,10 @@ actor Exchange {
             do {
                 let appended = try await LocalTopicCalls.append(slot.topic, indices.map { items[$0].payload })
                 for (i, p) in zip(indices, appended) { positions[i] = p }
+                if !persistent {
+                    // Before indexing: a queue may dispatch as soon as its entries are in.
+                    self.decoded.insert(topicID: slot.id, positions: appended, messages: indices.map { items[$0].message })
+                }
             } catch {
                 // Those items stay nil → .rejected or .noSpace (the publisher gets a nack either way).
                 if error.code == .noSpace { for i in indices { noSpace[i] = true } }

@@ -4,6 +4,8 @@ import AOPStorage
 struct RoutedPublish: Sendable {
     /// `MessageRecord`-encoded message.
     var payload: [UInt8]
+    /// The message itself, for `DecodedMessageCache` (transient messages routed to several queues).
+    var message: Message?
     /// Stored in the persistent message topic (persistent message reaching a durable queue).
     var persistent: Bool
     var queues: [MessageQueue]

@@ -104,9 +104,12 @@ extension MessageQueue {
                 }
             }
         }
-        for (topicID, slots) in groups {
-            guard let topic = self.topics.topic(topicID) else { continue }
-            let found = (try? await LocalTopicCalls.read(topic, positions: slots.map { entries[$0].messagePosition })) ?? []
+        let positions = entries.map(\.messagePosition)
+        for (topicID, all) in groups {
+            // Transient messages just stored are usually still held decoded.
+            let slots = self.topics.decoded.lookup(topicID: topicID, positions: positions, indices: all, into: &out)
+            guard !slots.isEmpty, let topic = self.topics.topic(topicID) else { continue }
+            let found = (try? await LocalTopicCalls.read(topic, positions: slots.map { positions[$0] })) ?? []
             // `found` keeps the order of the positions asked for, without the missing ones.
             var next = 0
             for entry in found {

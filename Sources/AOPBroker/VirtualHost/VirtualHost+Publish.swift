@@ -69,7 +69,11 @@ extension VirtualHost {
     static func routed(_ message: Message, to targets: RouteTargets) -> RoutedPublish? {
         guard !targets.queues.isEmpty else { return nil }
         let expiration = (try? MessageExpiration.of(message.properties)) ?? nil
-        return RoutedPublish(payload: MessageRecord.encode(message), persistent: message.isPersistent && targets.durable,
+        let persistent = message.isPersistent && targets.durable
+        // Kept decoded for the queues only when several share it (one queue decodes it as cheaply).
+        let shared = !persistent && targets.queues.count > 1 && message.body.count <= DecodedMessageCache.maxBodySize
+        return RoutedPublish(payload: MessageRecord.encode(message), message: shared ? message : nil,
+                             persistent: persistent,
                              queues: targets.queues, bodySize: UInt32(clamping: message.body.count),
                              expiration: expiration?.milliseconds, priority: message.properties.priority ?? 0)
     }
