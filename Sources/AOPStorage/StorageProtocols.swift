@@ -88,6 +88,14 @@ public protocol Cursor: Actor {
     func acknowledge(_ positions: [Position]) async throws(StorageError)
     /// Acknowledges everything strictly below `position`.
     func acknowledge(upTo position: Position) async throws(StorageError)
+    /// Acknowledges individual positions at once without waiting for durability: a later checkpoint
+    /// makes them durable (for a durable cursor, within its checkpoint interval plus one group commit).
+    /// A crash before that checkpoint forgets them (the entries come back), never the reverse.
+    func acknowledgeEventually(_ positions: [Position])
+    /// `acknowledge(upTo:)` without waiting for durability (see `acknowledgeEventually(_:)`).
+    func acknowledgeEventually(upTo position: Position)
+    /// Returns once every acknowledgement made so far is durable.
+    func flush() async throws(StorageError)
 }
 
 /// Keys and values for definitions (vhosts, exchanges, queues, bindings, users). An embedded

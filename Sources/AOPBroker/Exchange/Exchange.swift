@@ -126,8 +126,9 @@ actor Exchange {
             let persistent = slot.id == self.persistentSlot.id
             let last = items.indices.compactMap { items[$0].persistent == persistent ? positions[$0] : nil }.max()
             guard let last else { continue }
-            // A failed commit only means the batch is replayed (idempotently) after a restart.
-            try? await slot.replicator.acknowledge(upTo: last.next)
+            // Not waited for: a replicator behind the truth only means the batch is replayed (idempotently)
+            // after a crash, and it is always behind the index appends (made durable before this call).
+            await slot.replicator.acknowledgeEventually(upTo: last.next)
         }
     }
 

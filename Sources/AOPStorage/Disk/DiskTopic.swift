@@ -161,6 +161,10 @@ public actor DiskTopic: Topic {
         for (i, offset) in offsets.enumerated() {
             active.scan?.index.add(position: first + UInt64(i), offset: start + UInt64(offset))
         }
+        self.environment.counters.update {
+            $0.entriesAppended += offsets.count
+            $0.appendWrites += 1
+        }
         self.tailCache.append(buffer, segment: active.firstPosition, at: Int(start))
         active.size = start + UInt64(buffer.count)
         active.scan?.validEnd = Int(active.size)
@@ -215,6 +219,8 @@ public actor DiskTopic: Topic {
             await segment.file?.close()
             segment.file = nil
         }
+        // Deferred acknowledgements are written before the cursor log closes.
+        for cursor in self.cursors.values { await cursor.close() }
         await self.cursorLog.close()
     }
 }
