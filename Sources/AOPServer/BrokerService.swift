@@ -67,6 +67,7 @@ public struct BrokerService: Service {
             let s = disk.statistics()
             self.logger.notice("storage statistics", metadata: [
                 "commitRounds": "\(s.commitRounds)", "fileSyncs": "\(s.fileSyncs)",
+                "commitMicroseconds": "\(s.commitMicroseconds)",
                 "entriesAppended": "\(s.entriesAppended)", "appendWrites": "\(s.appendWrites)",
                 "tailCacheHits": "\(s.tailCacheHits)", "corruptEntries": "\(s.corruptEntries)",
             ])

@@ -23,25 +23,54 @@ actor Exchange {
     }
 
     /// Stores and indexes a routed batch; one outcome per item, in order.
+    ///
+    /// One group-commit round covers the whole batch: the commit is held while the messages are written
+    /// and the queues write their index entries (page cache only), then released; the messages must be
+    /// durable before any queue makes its entries ready (a consumer must never find an entry whose message
+    /// is not readable yet). Index entries that became durable while their message did not (a crash in
+    /// that round) are discarded at the next start (`MessageQueue.openLevels`, `Topic.recoveredEnd`).
     func publish(_ items: [RoutedPublish]) async -> [PublishOutcome] {
         await self.lock()
         defer { self.unlock() }
         var positions = [Position?](repeating: nil, count: items.count)
         var noSpace = [Bool](repeating: false, count: items.count)
-        for slot in [self.persistentSlot, self.transientSlot] {
-            let persistent = slot.id == self.persistentSlot.id
-            let indices = items.indices.filter { items[$0].persistent == persistent }
-            guard !indices.isEmpty else { continue }
+        let persistentIndices = items.indices.filter { items[$0].persistent }
+        let transientIndices = items.indices.filter { !items[$0].persistent }
+        let hold = persistentIndices.isEmpty ? nil : await self.persistentSlot.topic.holdCommits()
+        var unsynced: Position?
+        if !persistentIndices.isEmpty {
             do {
-                let appended = try await slot.topic.append(indices.map { items[$0].payload })
-                for (i, p) in zip(indices, appended) { positions[i] = p }
+                let appended = try await self.persistentSlot.topic.appendWritten(persistentIndices.map { items[$0].payload })
+                for (i, p) in zip(persistentIndices, appended) { positions[i] = p }
+                unsynced = appended.last
             } catch {
                 // Those items stay nil → .rejected or .noSpace (the publisher gets a nack either way).
-                if error.code == .noSpace { for i in indices { noSpace[i] = true } }
-                continue
+                if error.code == .noSpace { for i in persistentIndices { noSpace[i] = true } }
             }
         }
-        var outcomes = await self.index(items, positions: positions, deduplicate: false)
+        if !transientIndices.isEmpty {
+            do {
+                let appended = try await self.transientSlot.topic.append(transientIndices.map { items[$0].payload })
+                for (i, p) in zip(transientIndices, appended) { positions[i] = p }
+            } catch {
+                if error.code == .noSpace { for i in transientIndices { noSpace[i] = true } }
+            }
+        }
+        let written = await self.writeIndex(items, positions: positions, deduplicate: false)
+        await hold?.release()
+        if let unsynced {
+            do {
+                try await self.persistentSlot.topic.waitUntilDurable(through: unsynced)
+            } catch {
+                // Not durable: nacked. Index entries written for them point past the durable end of the
+                // topic; reads omit such messages and the queues drop the entries on delivery.
+                for i in persistentIndices {
+                    positions[i] = nil
+                    if error.code == .noSpace { noSpace[i] = true }
+                }
+            }
+        }
+        var outcomes = await self.completeIndex(items, written, positions: positions)
         for i in items.indices where noSpace[i] { outcomes[i] = .noSpace }
         await self.commitReplicators(items, positions: positions)
         return outcomes
@@ -68,9 +97,20 @@ actor Exchange {
         await self.commitReplicators(items, positions: optional)
     }
 
+    /// Per destination queue: the queue, its items (in order) and their indexes in the batch.
+    private typealias QueueBatch = (queue: MessageQueue, items: [EnqueueItem], slots: [Int])
+
     private func index(_ items: [RoutedPublish], positions: [Position?], deduplicate: Bool) async -> [PublishOutcome] {
-        // Group per queue, keeping item order; one enqueue call per queue.
-        var perQueue: [ObjectIdentifier: (queue: MessageQueue, items: [EnqueueItem], slots: [Int])] = [:]
+        let written = await self.writeIndex(items, positions: positions, deduplicate: deduplicate)
+        return await self.completeIndex(items, written, positions: positions)
+    }
+
+    /// Groups the batch per queue (keeping item order) and has every queue admit and write its index
+    /// entries: one call per queue, concurrently when there are several.
+    private func writeIndex(_ items: [RoutedPublish], positions: [Position?], deduplicate: Bool) async
+        -> [(batch: QueueBatch, written: WrittenIndex)]
+    {
+        var perQueue: [ObjectIdentifier: QueueBatch] = [:]
         var order: [ObjectIdentifier] = []
         for (i, item) in items.enumerated() {
             guard let position = positions[i] else { continue }
@@ -87,6 +127,24 @@ actor Exchange {
                 perQueue[key]!.slots.append(i)
             }
         }
+        let groups = order.map { perQueue[$0]! }
+        if groups.count == 1 {
+            return [(groups[0], await groups[0].queue.writeIndex(groups[0].items, deduplicate: deduplicate))]
+        }
+        var out = [(batch: QueueBatch, written: WrittenIndex)?](repeating: nil, count: groups.count)
+        await withTaskGroup(of: (Int, WrittenIndex).self) { group in
+            for (g, entry) in groups.enumerated() {
+                group.addTask { (g, await entry.queue.writeIndex(entry.items, deduplicate: deduplicate)) }
+            }
+            for await (g, written) in group { out[g] = (groups[g], written) }
+        }
+        return out.compactMap { $0 }
+    }
+
+    /// Lets every queue finish (index durable, entries ready) and folds their results into one outcome
+    /// per item. Items whose position is nil (append failed) are rejected.
+    private func completeIndex(_ items: [RoutedPublish], _ written: [(batch: QueueBatch, written: WrittenIndex)],
+                               positions: [Position?]) async -> [PublishOutcome] {
         var accepted = [Bool](repeating: false, count: items.count)
         var rejected = [Bool](repeating: false, count: items.count)
         var noSpace = [Bool](repeating: false, count: items.count)
@@ -100,15 +158,14 @@ actor Exchange {
                 }
             }
         }
-        if order.count == 1, let only = perQueue[order[0]] {
-            apply(only.slots, await only.queue.enqueue(only.items, deduplicate: deduplicate))
-        } else if !order.isEmpty {
-            let groups = order.map { perQueue[$0]! }
+        if written.count == 1 {
+            apply(written[0].batch.slots, await written[0].batch.queue.completeIndex(written[0].written))
+        } else if !written.isEmpty {
             await withTaskGroup(of: (Int, [EnqueueResult]).self) { group in
-                for (g, entry) in groups.enumerated() {
-                    group.addTask { (g, await entry.queue.enqueue(entry.items, deduplicate: deduplicate)) }
+                for (g, entry) in written.enumerated() {
+                    group.addTask { (g, await entry.batch.queue.completeIndex(entry.written)) }
                 }
-                for await (g, results) in group { apply(groups[g].slots, results) }
+                for await (g, results) in group { apply(written[g].batch.slots, results) }
             }
         }
         return items.indices.map { i in

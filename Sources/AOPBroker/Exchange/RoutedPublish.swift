@@ -34,3 +34,19 @@ enum EnqueueResult: Sendable, Hashable {
     /// The index append failed with ENOSPC: not enqueued.
     case noSpace
 }
+
+/// Index entries a queue has admitted and written (not yet durable): `MessageQueue.writeIndex` →
+/// `completeIndex`.
+struct WrittenIndex: Sendable {
+    struct Group: Sendable {
+        var level: Int
+        /// Item indexes (in the enqueue call) of the entries, in order.
+        var slots: [Int]
+        var entries: [IndexEntry]
+        var positions: [Position]
+    }
+    /// Results so far: `.accepted` for admitted items (final once `completeIndex` ran).
+    var results: [EnqueueResult]
+    var groups: [Group]
+    var refused: [MessageQueue.DeadLetterItem]
+}

@@ -71,7 +71,8 @@ extension VirtualHost {
     func openQueue(_ definition: QueueDefinition, policy: QueuePolicy, fresh: Bool) async throws(AMQPError) -> MessageQueue {
         do {
             let opened = try await MessageQueue.openLevels(storage: self.storage, vhost: self.name,
-                                                           definition: definition, policy: policy, fresh: fresh)
+                                                           definition: definition, policy: policy, fresh: fresh,
+                                                           messageTopics: self.topics)
             let queue = MessageQueue(definition: definition, policy: policy, vhost: self, vhostName: self.name,
                                      storage: self.storage, topics: self.topics, levels: opened.levels)
             await queue.restore(readyCount: opened.readyCount, readyBytes: opened.readyBytes,

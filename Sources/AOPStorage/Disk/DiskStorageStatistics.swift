@@ -16,6 +16,9 @@ public struct DiskStorageStatistics: Sendable, Hashable {
     public var entriesAppended: Int = 0
     /// Batched segment writes (one `write` each) that made those entries.
     public var appendWrites: Int = 0
+    /// Time spent in commit rounds (start of the first fdatasync to the end of the last), in
+    /// microseconds: divided by `commitRounds`, the mean round latency.
+    public var commitMicroseconds: Int = 0
 }
 
 /// Shared, thread-safe counters behind `DiskStorageStatistics`.
