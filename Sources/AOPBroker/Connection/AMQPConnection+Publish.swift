@@ -3,6 +3,10 @@ import Logging
 import AOPWire
 
 extension AMQPConnection {
+    /// Publish batches in flight per connection (one being written while earlier ones wait for their
+    /// commit round).
+    static let publishPipelineDepth = 2
+
     /// A complete basic.publish: queued on its channel and handed to the broker in a batch at the end of
     /// the current read (or earlier, before another method on the same channel).
     func receivePublish(channel id: UInt16, _ publish: BasicPublish, _ properties: BasicProperties, _ body: [UInt8]) {
@@ -52,15 +56,28 @@ extension AMQPConnection {
         self.publishQueue.append((id, pending))
         self.publishQueuedCount += pending.count
         self.publishesPerChannel[id, default: 0] += pending.count
-        guard !self.publishWorkerRunning else { return }
+        guard !self.publishWorkerRunning else {
+            self.wakePublishWorker()
+            return
+        }
         self.publishWorkerRunning = true
         Task { await self.runPublishWorker() }
     }
 
     /// Publishes queued batches in arrival order, merging what queued up per channel (per-channel order
     /// is kept; AMQP orders nothing across channels), then wakes whoever waits for the queue to drain.
+    ///
+    /// Batches are pipelined: a batch is begun (routed and written, in order) while up to
+    /// `publishPipelineDepth - 1` earlier ones wait for their commit round, so the next round starts as
+    /// soon as the previous one ends. Outcomes (confirms, returns) are reported strictly in batch order.
     func runPublishWorker() async {
-        while !self.publishQueue.isEmpty {
+        var previous: Task<Void, Never>?
+        while true {
+            if self.publishQueue.isEmpty {
+                guard self.publishBatchesInFlight > 0 else { break }
+                await self.waitForPublishWork()   // a batch finished, or more publishes arrived
+                continue
+            }
             let items = self.publishQueue
             self.publishQueue.removeAll()
             var order: [UInt16] = []
@@ -71,12 +88,21 @@ extension AMQPConnection {
             }
             for id in order {
                 let batch = merged[id]!
-                await self.publish(channel: id, batch)
-                self.publishQueuedCount -= batch.count
-                self.publishesPerChannel[id, default: 0] -= batch.count
-                if self.publishesPerChannel[id] == 0 {
-                    self.publishesPerChannel[id] = nil
-                    for waiter in self.channelPublishWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
+                while self.publishBatchesInFlight >= Self.publishPipelineDepth { await self.waitForPublishWork() }
+                let begun = await self.beginPublish(channel: id, batch)
+                self.publishBatchesInFlight += 1
+                let before = previous
+                previous = Task {
+                    await before?.value   // outcomes are reported in batch order
+                    await self.finishPublish(channel: id, begun)
+                    self.publishQueuedCount -= batch.count
+                    self.publishesPerChannel[id, default: 0] -= batch.count
+                    if self.publishesPerChannel[id] == 0 {
+                        self.publishesPerChannel[id] = nil
+                        for waiter in self.channelPublishWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
+                    }
+                    self.publishBatchesInFlight -= 1
+                    self.wakePublishWorker()
                 }
             }
         }
@@ -84,6 +110,18 @@ extension AMQPConnection {
         let waiters = self.publishIdleWaiters
         self.publishIdleWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Suspends the publish worker until `wakePublishWorker()`.
+    private func waitForPublishWork() async {
+        await withCheckedContinuation { self.publishWorkerWakeup = $0 }
+    }
+
+    /// Resumes the publish worker if it waits (a batch finished, or publishes were queued).
+    func wakePublishWorker() {
+        guard let wakeup = self.publishWorkerWakeup else { return }
+        self.publishWorkerWakeup = nil
+        wakeup.resume()
     }
 
     /// Waits until the channel's queued publishes have been answered by the broker: a method on a channel
@@ -100,8 +138,24 @@ extension AMQPConnection {
         await withCheckedContinuation { self.publishIdleWaiters.append($0) }
     }
 
+    /// Publishes one channel's batch and reports its outcomes (begin and finish in one go).
     func publish(channel id: UInt16, _ pending: [Channel.PendingPublish]) async {
-        guard let vhost = self.virtualHost, let channel = self.channels[id], case .open = channel.state else { return }
+        await self.finishPublish(channel: id, await self.beginPublish(channel: id, pending))
+    }
+
+    /// A channel batch that has been routed and written, per run of publishes to one exchange.
+    struct BegunPublish: Sendable {
+        var runs: [(publishes: [Channel.PendingPublish], ticket: PublishTicket)] = []
+        /// A run the vhost refused (unknown or internal exchange): the channel closes after the runs before it.
+        var failure: AMQPError?
+    }
+
+    /// Routes and writes a channel's batch, one vhost call per run of publishes to the same exchange.
+    func beginPublish(channel id: UInt16, _ pending: [Channel.PendingPublish]) async -> BegunPublish {
+        var begun = BegunPublish()
+        guard let vhost = self.virtualHost, let channel = self.channels[id], case .open = channel.state else {
+            return begun
+        }
         var start = 0
         while start < pending.count {
             let exchange = pending[start].request.message.exchange
@@ -109,18 +163,29 @@ extension AMQPConnection {
             while end < pending.count && pending[end].request.message.exchange == exchange { end += 1 }
             let run = Array(pending[start..<end])
             start = end
-            let outcomes: [PublishOutcome]
             do {
-                outcomes = try await vhost.publish(exchange: exchange, run.map(\.request))
+                begun.runs.append((run, try await vhost.beginPublish(exchange: exchange, run.map(\.request))))
             } catch {
-                // Unknown or internal exchange: the channel closes; later publishes on it are dropped.
-                self.protocolError(error.failing(classID: 60, methodID: 40), channel: id)
-                return
+                begun.failure = error
+                break
             }
+        }
+        return begun
+    }
+
+    /// Waits for a begun batch to be stored and reports its outcomes (confirms, returns), then closes the
+    /// channel if a run was refused.
+    func finishPublish(channel id: UInt16, _ begun: BegunPublish) async {
+        for (run, ticket) in begun.runs {
+            let outcomes = await ticket.finish()
             if outcomes.contains(.noSpace) { await self.broker.storageFull() }
             guard self.channels[id] != nil, !self.closed else { return }
             self.reportOutcomes(channel: id, run, outcomes)
             self.flush()
+        }
+        if let failure = begun.failure, self.channels[id] != nil, !self.closed {
+            // Unknown or internal exchange: the channel closes; later publishes on it are dropped.
+            self.protocolError(failure.failing(classID: 60, methodID: 40), channel: id)
         }
     }
 

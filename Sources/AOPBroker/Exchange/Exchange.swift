@@ -30,6 +30,14 @@ actor Exchange {
     /// is not readable yet). Index entries that became durable while their message did not (a crash in
     /// that round) are discarded at the next start (`MessageQueue.openLevels`, `Topic.recoveredEnd`).
     func publish(_ items: [RoutedPublish]) async -> [PublishOutcome] {
+        await self.finishPublish(await self.beginPublish(items))
+    }
+
+    /// The first half of `publish`: writes the batch (messages, then index entries) in arrival order, one
+    /// batch at a time. The next batch may begin while this one waits in `finishPublish`, so it is written
+    /// as soon as this one's commit round ends: batches are pipelined, and their order is kept (messages
+    /// and index entries are written in begin order; each topic syncs its batches in order).
+    func beginPublish(_ items: [RoutedPublish]) async -> WrittenPublish {
         await self.lock()
         defer { self.unlock() }
         var positions = [Position?](repeating: nil, count: items.count)
@@ -58,21 +66,30 @@ actor Exchange {
         }
         let written = await self.writeIndex(items, positions: positions, deduplicate: false)
         await hold?.release()
-        if let unsynced {
+        return WrittenPublish(persistent: items.map(\.persistent), positions: positions, noSpace: noSpace,
+                              unsynced: unsynced, queues: written)
+    }
+
+    /// The second half of `publish`: waits for the commit round, lets the queues make the entries ready,
+    /// and advances the replicators. Outcomes, one per item.
+    func finishPublish(_ batch: WrittenPublish) async -> [PublishOutcome] {
+        var positions = batch.positions
+        var noSpace = batch.noSpace
+        if let unsynced = batch.unsynced {
             do {
                 try await self.persistentSlot.topic.waitUntilDurable(through: unsynced)
             } catch {
                 // Not durable: nacked. Index entries written for them point past the durable end of the
                 // topic; reads omit such messages and the queues drop the entries on delivery.
-                for i in persistentIndices {
+                for i in positions.indices where batch.persistent[i] {
                     positions[i] = nil
                     if error.code == .noSpace { noSpace[i] = true }
                 }
             }
         }
-        var outcomes = await self.completeIndex(items, written, positions: positions)
-        for i in items.indices where noSpace[i] { outcomes[i] = .noSpace }
-        await self.commitReplicators(items, positions: positions)
+        var outcomes = await self.completeIndex(count: positions.count, batch.queues, positions: positions)
+        for i in outcomes.indices where noSpace[i] { outcomes[i] = .noSpace }
+        await self.commitReplicators(persistent: batch.persistent, positions: positions)
         return outcomes
     }
 
@@ -94,15 +111,15 @@ actor Exchange {
         defer { self.unlock() }
         let optional = positions.map { Optional($0) }
         _ = await self.index(items, positions: optional, deduplicate: true)
-        await self.commitReplicators(items, positions: optional)
+        await self.commitReplicators(persistent: items.map(\.persistent), positions: optional)
     }
 
     /// Per destination queue: the queue, its items (in order) and their indexes in the batch.
-    private typealias QueueBatch = (queue: MessageQueue, items: [EnqueueItem], slots: [Int])
+    typealias QueueBatch = (queue: MessageQueue, items: [EnqueueItem], slots: [Int])
 
     private func index(_ items: [RoutedPublish], positions: [Position?], deduplicate: Bool) async -> [PublishOutcome] {
         let written = await self.writeIndex(items, positions: positions, deduplicate: deduplicate)
-        return await self.completeIndex(items, written, positions: positions)
+        return await self.completeIndex(count: items.count, written, positions: positions)
     }
 
     /// Groups the batch per queue (keeping item order) and has every queue admit and write its index
@@ -143,11 +160,11 @@ actor Exchange {
 
     /// Lets every queue finish (index durable, entries ready) and folds their results into one outcome
     /// per item. Items whose position is nil (append failed) are rejected.
-    private func completeIndex(_ items: [RoutedPublish], _ written: [(batch: QueueBatch, written: WrittenIndex)],
+    private func completeIndex(count: Int, _ written: [(batch: QueueBatch, written: WrittenIndex)],
                                positions: [Position?]) async -> [PublishOutcome] {
-        var accepted = [Bool](repeating: false, count: items.count)
-        var rejected = [Bool](repeating: false, count: items.count)
-        var noSpace = [Bool](repeating: false, count: items.count)
+        var accepted = [Bool](repeating: false, count: count)
+        var rejected = [Bool](repeating: false, count: count)
+        var noSpace = [Bool](repeating: false, count: count)
         func apply(_ slots: [Int], _ results: [EnqueueResult]) {
             for (slot, result) in zip(slots, results) {
                 switch result {
@@ -168,7 +185,7 @@ actor Exchange {
                 for await (g, results) in group { apply(written[g].batch.slots, results) }
             }
         }
-        return items.indices.map { i in
+        return (0..<count).map { i in
             if positions[i] == nil { return .rejected }
             if rejected[i] { return .rejected }
             // An index append that hit ENOSPC in any destination queue: nacked (an ack would claim every
@@ -178,10 +195,10 @@ actor Exchange {
         }
     }
 
-    private func commitReplicators(_ items: [RoutedPublish], positions: [Position?]) async {
+    private func commitReplicators(persistent: [Bool], positions: [Position?]) async {
         for slot in [self.persistentSlot, self.transientSlot] {
-            let persistent = slot.id == self.persistentSlot.id
-            let last = items.indices.compactMap { items[$0].persistent == persistent ? positions[$0] : nil }.max()
+            let isPersistent = slot.id == self.persistentSlot.id
+            let last = positions.indices.compactMap { persistent[$0] == isPersistent ? positions[$0] : nil }.max()
             guard let last else { continue }
             // Not waited for: a replicator behind the truth only means the batch is replayed (idempotently)
             // after a crash, and it is always behind the index appends (made durable before this call).

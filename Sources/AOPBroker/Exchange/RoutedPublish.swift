@@ -50,3 +50,15 @@ struct WrittenIndex: Sendable {
     var groups: [Group]
     var refused: [MessageQueue.DeadLetterItem]
 }
+
+/// A batch an exchange has written but not yet finished: `Exchange.beginPublish` → `finishPublish`.
+struct WrittenPublish: Sendable {
+    /// Per item: stored in the persistent message topic.
+    var persistent: [Bool]
+    /// Per item: its message-topic position, nil when the append failed.
+    var positions: [Position?]
+    var noSpace: [Bool]
+    /// Last position written to the persistent message topic and not yet known durable.
+    var unsynced: Position?
+    var queues: [(batch: Exchange.QueueBatch, written: WrittenIndex)]
+}
