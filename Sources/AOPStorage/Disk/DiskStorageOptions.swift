@@ -25,6 +25,8 @@ public struct DiskStorageOptions: Sendable {
     /// A crash forgets at most this much (plus one group commit) of such acknowledgements: those
     /// messages are delivered again, flagged redelivered.
     public var cursorCheckpointInterval: Duration = .milliseconds(10)
+    /// Longest a `CommitHold` may keep commit rounds from starting before it is overridden.
+    public var maximumCommitHold: Duration = .milliseconds(2)
     /// Milliseconds since the Unix epoch; replaceable for tests of retention by time.
     public var clock: @Sendable () -> UInt64 = DiskStorageOptions.systemClock
 
