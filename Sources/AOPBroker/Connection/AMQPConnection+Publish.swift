@@ -78,25 +78,27 @@ extension AMQPConnection {
                 await self.waitForPublishWork()   // a batch finished, or more publishes arrived
                 continue
             }
-            let items = self.publishQueue
-            self.publishQueue.removeAll()
             var order: [UInt16] = []
             var merged: [UInt16: [Channel.PendingPublish]] = [:]
-            for (id, list) in items {
+            for (id, list) in self.publishQueue {
                 if merged[id] == nil { order.append(id) }
                 merged[id, default: []].append(contentsOf: list)
             }
+            self.publishQueue.removeAll()
             for id in order {
-                let batch = merged[id]!
+                // Taken out of `merged`: once begun, the batch's bodies are released (memory stays bounded
+                // by what is queued and in flight, not by what this loop has seen).
+                let batch = merged.removeValue(forKey: id)!
                 while self.publishBatchesInFlight >= Self.publishPipelineDepth { await self.waitForPublishWork() }
                 let begun = await self.beginPublish(channel: id, batch)
+                let count = batch.count   // the completion must not keep the batch (its bodies) alive
                 self.publishBatchesInFlight += 1
                 let before = previous
                 previous = Task {
                     await before?.value   // outcomes are reported in batch order
                     await self.finishPublish(channel: id, begun)
-                    self.publishQueuedCount -= batch.count
-                    self.publishesPerChannel[id, default: 0] -= batch.count
+                    self.publishQueuedCount -= count
+                    self.publishesPerChannel[id, default: 0] -= count
                     if self.publishesPerChannel[id] == 0 {
                         self.publishesPerChannel[id] = nil
                         for waiter in self.channelPublishWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
@@ -164,7 +166,14 @@ extension AMQPConnection {
             let run = Array(pending[start..<end])
             start = end
             do {
-                begun.runs.append((run, try await vhost.beginPublish(exchange: exchange, run.map(\.request))))
+                let ticket = try await vhost.beginPublish(exchange: exchange, run.map(\.request))
+                // Stored now: until the outcome, only a mandatory publish needs its body (for basic.return).
+                let kept = run.map { pending in
+                    var pending = pending
+                    if !pending.request.mandatory { pending.request.message.body = [] }
+                    return pending
+                }
+                begun.runs.append((kept, ticket))
             } catch {
                 begun.failure = error
                 break
