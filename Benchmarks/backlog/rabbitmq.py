@@ -1,6 +1,6 @@
 """The backlog benchmark against RabbitMQ 3.10 (Debian rabbitmq-server) for comparison: starts a private
-node on free loopback ports, publishes N persistent 1 KiB messages with the same client as run.sh, and prints
-the beam process RSS.  Usage: python3 Benchmarks/backlog/rabbitmq.py 1000000"""
+node on free loopback ports, publishes N persistent 1 KiB messages with the same client as run.sh, prints
+the beam process RSS, then drains the queue with the same consumer (timed).  Usage: python3 Benchmarks/backlog/rabbitmq.py 1000000"""
 import sys, time, subprocess, os
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "Integration"))
@@ -22,5 +22,8 @@ try:
     print("after publish:", end=" "); rss()
     out = subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "backlog", "backlog.py"), "count", str(srv.port), "backlog.q"], capture_output=True, text=True)
     print("count", out.stdout.strip())
+    # Drain with the same consumer as run.sh (prefetch 2000, multiple acks every 500), timed by backlog.py.
+    subprocess.run([sys.executable, os.path.join(ROOT, "Benchmarks", "backlog", "backlog.py"), "drain", str(srv.port), "backlog.q", str(N)], check=True)
+    print("after drain:", end=" "); rss()
 finally:
     srv.stop(); srv.cleanup()

@@ -66,6 +66,15 @@ public struct BrokerService: Service {
             await broker.shutdown(reason: "shutdown")
         }
         await storage.shutdown()
+        if let disk = storage as? DiskStorageEngine {
+            let s = disk.statistics()
+            self.logger.notice("storage statistics", metadata: [
+                "commitRounds": "\(s.commitRounds)", "fileSyncs": "\(s.fileSyncs)",
+                "commitMicroseconds": "\(s.commitMicroseconds)",
+                "entriesAppended": "\(s.entriesAppended)", "appendWrites": "\(s.appendWrites)",
+                "tailCacheHits": "\(s.tailCacheHits)", "corruptEntries": "\(s.corruptEntries)",
+            ])
+        }
         self.logger.notice("stopped")
     }
 }

@@ -73,6 +73,39 @@ public protocol Topic: AnyObject, Sendable {
     func cursor(named name: String) async throws(StorageError) -> any Cursor
 
     func deleteCursor(named name: String) async throws(StorageError)
+
+    /// Like `append`, but returns the positions once the entries are written (in the page cache), before
+    /// they are durable and before readers see them; `waitUntilDurable(through:)` waits for the
+    /// fdatasync. Lets a caller write related entries to other topics (a message's queue index entries)
+    /// so that one group-commit round, held open with `holdCommits()`, covers them all.
+    func appendWritten(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position]
+
+    /// Returns once every entry up to and including `position` is durable (and readable).
+    func waitUntilDurable(through position: Position) async throws(StorageError)
+
+    /// Keeps group-commit rounds from starting until the hold is released (or held too long); nil when
+    /// the topic has no group commit.
+    func holdCommits() async -> CommitHold?
+
+    /// The end of the topic as recovered when this process opened it: a reference from an earlier run to a
+    /// position at or past it points at an entry that never became durable (the position will be reused).
+    /// `Position(.max)` for topics that cannot lose a written entry (in memory: nothing survives a
+    /// restart, and nothing written is lost while running).
+    var recoveredEnd: Position { get }
+}
+
+extension Topic {
+    /// Default for topics without a separate durability step: the append is complete when it returns.
+    public func appendWritten(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position] {
+        try await self.append(payloads)
+    }
+
+    public func waitUntilDurable(through position: Position) async throws(StorageError) {}
+
+    public func holdCommits() async -> CommitHold? { nil }
+
+    /// Default: no written entry is ever lost.
+    public var recoveredEnd: Position { Position(.max) }
 }
 
 /// A consumption position over one topic (Pulsar's ManagedCursor): a mark-delete position plus
@@ -88,6 +121,14 @@ public protocol Cursor: Actor {
     func acknowledge(_ positions: [Position]) async throws(StorageError)
     /// Acknowledges everything strictly below `position`.
     func acknowledge(upTo position: Position) async throws(StorageError)
+    /// Acknowledges individual positions at once without waiting for durability: a later checkpoint
+    /// makes them durable (for a durable cursor, within its checkpoint interval plus one group commit).
+    /// A crash before that checkpoint forgets them (the entries come back), never the reverse.
+    func acknowledgeEventually(_ positions: [Position])
+    /// `acknowledge(upTo:)` without waiting for durability (see `acknowledgeEventually(_:)`).
+    func acknowledgeEventually(upTo position: Position)
+    /// Returns once every acknowledgement made so far is durable.
+    func flush() async throws(StorageError)
 }
 
 /// Keys and values for definitions (vhosts, exchanges, queues, bindings, users). An embedded

@@ -3,6 +3,10 @@ import Logging
 import AOPWire
 
 extension AMQPConnection {
+    /// Publish batches in flight per connection (one being written while earlier ones wait for their
+    /// commit round).
+    static let publishPipelineDepth = 2
+
     /// A complete basic.publish: queued on its channel and handed to the broker in a batch at the end of
     /// the current read (or earlier, before another method on the same channel).
     func receivePublish(channel id: UInt16, _ publish: BasicPublish, _ properties: BasicProperties, _ body: [UInt8]) {
@@ -52,21 +56,32 @@ extension AMQPConnection {
         self.publishQueue.append((id, pending))
         self.publishQueuedCount += pending.count
         self.publishesPerChannel[id, default: 0] += pending.count
-        guard !self.publishWorkerRunning else { return }
+        guard !self.publishWorkerRunning else {
+            self.wakePublishWorker()
+            return
+        }
         self.publishWorkerRunning = true
         Task { await self.runPublishWorker() }
     }
 
     /// Publishes queued batches in arrival order, merging what queued up per channel (per-channel order
     /// is kept; AMQP orders nothing across channels), then wakes whoever waits for the queue to drain.
+    ///
+    /// Batches are pipelined: a batch is begun (routed and written, in order) while up to
+    /// `publishPipelineDepth - 1` earlier ones wait for their commit round, so the next round starts as
+    /// soon as the previous one ends. Outcomes (confirms, returns) are reported strictly in batch order.
     func runPublishWorker() async {
-        while !self.publishQueue.isEmpty {
-            let items = self.publishQueue
-            self.publishQueue.removeAll()
+        var previous: Task<Void, Never>?
+        while true {
+            if self.publishQueue.isEmpty {
+                guard self.publishBatchesInFlight > 0 else { break }
+                await self.waitForPublishWork()   // a batch finished, or more publishes arrived
+                continue
+            }
             // Grouped per channel in first-arrival order (few channels: a linear search). The batches are
-            // not concatenated here: `publish` copies each request once, into its per-exchange runs.
+            // not concatenated here: `beginPublish` copies each request once, into its per-exchange runs.
             var merged: [(id: UInt16, batches: [[Channel.PendingPublish]], count: Int)] = []
-            for (id, list) in items {
+            for (id, list) in self.publishQueue {
                 if let i = merged.firstIndex(where: { $0.id == id }) {
                     merged[i].batches.append(list)
                     merged[i].count += list.count
@@ -74,13 +89,28 @@ extension AMQPConnection {
                     merged.append((id, [list], list.count))
                 }
             }
-            for (id, batches, count) in merged {
-                await self.publish(channel: id, batches)
-                self.publishQueuedCount -= count
-                self.publishesPerChannel[id, default: 0] -= count
-                if self.publishesPerChannel[id] == 0 {
-                    self.publishesPerChannel[id] = nil
-                    for waiter in self.channelPublishWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
+            self.publishQueue.removeAll()
+            for g in merged.indices {
+                // Taken out of `merged`: once begun, the batch's bodies are released (memory stays bounded
+                // by what is queued and in flight, not by what this loop has seen).
+                let (id, count) = (merged[g].id, merged[g].count)
+                let batches = merged[g].batches
+                merged[g].batches = []
+                while self.publishBatchesInFlight >= Self.publishPipelineDepth { await self.waitForPublishWork() }
+                let begun = await self.beginPublish(channel: id, batches)
+                self.publishBatchesInFlight += 1
+                let before = previous
+                previous = Task {
+                    await before?.value   // outcomes are reported in batch order
+                    await self.finishPublish(channel: id, begun)
+                    self.publishQueuedCount -= count
+                    self.publishesPerChannel[id, default: 0] -= count
+                    if self.publishesPerChannel[id] == 0 {
+                        self.publishesPerChannel[id] = nil
+                        for waiter in self.channelPublishWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
+                    }
+                    self.publishBatchesInFlight -= 1
+                    self.wakePublishWorker()
                 }
             }
         }
@@ -88,6 +118,18 @@ extension AMQPConnection {
         let waiters = self.publishIdleWaiters
         self.publishIdleWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Suspends the publish worker until `wakePublishWorker()`.
+    private func waitForPublishWork() async {
+        await withCheckedContinuation { self.publishWorkerWakeup = $0 }
+    }
+
+    /// Resumes the publish worker if it waits (a batch finished, or publishes were queued).
+    func wakePublishWorker() {
+        guard let wakeup = self.publishWorkerWakeup else { return }
+        self.publishWorkerWakeup = nil
+        wakeup.resume()
     }
 
     /// Waits until the channel's queued publishes have been answered by the broker: a method on a channel
@@ -104,21 +146,33 @@ extension AMQPConnection {
         await withCheckedContinuation { self.publishIdleWaiters.append($0) }
     }
 
-    /// Consecutive publishes of one channel to one exchange: one `VirtualHost.publish` call.
-    struct PublishRun {
+    /// Consecutive publishes of one channel to one exchange: one `VirtualHost.beginPublish` call.
+    struct PublishRun: Sendable {
         var exchange: String
         var requests: [PublishRequest] = []
         /// Confirm sequence numbers, parallel to `requests` (nil: no confirm).
         var sequences: [UInt64?] = []
     }
 
+    /// Publishes one channel's batch and reports its outcomes (begin and finish in one go).
     func publish(channel id: UInt16, _ pending: [Channel.PendingPublish]) async {
-        await self.publish(channel: id, [pending])
+        await self.finishPublish(channel: id, await self.beginPublish(channel: id, [pending]))
     }
 
-    /// Publishes a channel's queued batches, in order, one vhost call per run of one exchange.
-    func publish(channel id: UInt16, _ batches: [[Channel.PendingPublish]]) async {
-        guard let vhost = self.virtualHost, let channel = self.channels[id], case .open = channel.state else { return }
+    /// A channel batch that has been routed and written, per run of publishes to one exchange.
+    struct BegunPublish: Sendable {
+        var runs: [(run: PublishRun, ticket: PublishTicket)] = []
+        /// A run the vhost refused (unknown or internal exchange): the channel closes after the runs before it.
+        var failure: AMQPError?
+    }
+
+    /// Routes and writes a channel's queued batches, in order, one vhost call per run of publishes to the
+    /// same exchange.
+    func beginPublish(channel id: UInt16, _ batches: [[Channel.PendingPublish]]) async -> BegunPublish {
+        var begun = BegunPublish()
+        guard let vhost = self.virtualHost, let channel = self.channels[id], case .open = channel.state else {
+            return begun
+        }
         var runs: [PublishRun] = []
         for batch in batches {
             for p in batch {
@@ -129,19 +183,35 @@ extension AMQPConnection {
                 runs[runs.count - 1].sequences.append(p.sequence)
             }
         }
-        for run in runs {
-            let outcomes: [PublishOutcome]
+        for var run in runs {
             do {
-                outcomes = try await vhost.publish(exchange: run.exchange, run.requests)
+                let ticket = try await vhost.beginPublish(exchange: run.exchange, run.requests)
+                // Stored now: until the outcome, only a mandatory publish needs its body (for basic.return).
+                for i in run.requests.indices where !run.requests[i].mandatory {
+                    run.requests[i].message.body = []
+                }
+                begun.runs.append((run, ticket))
             } catch {
-                // Unknown or internal exchange: the channel closes; later publishes on it are dropped.
-                self.protocolError(error.failing(classID: 60, methodID: 40), channel: id)
-                return
+                begun.failure = error
+                break
             }
+        }
+        return begun
+    }
+
+    /// Waits for a begun batch to be stored and reports its outcomes (confirms, returns), then closes the
+    /// channel if a run was refused.
+    func finishPublish(channel id: UInt16, _ begun: BegunPublish) async {
+        for (run, ticket) in begun.runs {
+            let outcomes = await ticket.finish()
             if outcomes.contains(.noSpace) { await self.broker.storageFull() }
             guard self.channels[id] != nil, !self.closed else { return }
             self.reportOutcomes(channel: id, run, outcomes)
             self.flush()
+        }
+        if let failure = begun.failure, self.channels[id] != nil, !self.closed {
+            // Unknown or internal exchange: the channel closes; later publishes on it are dropped.
+            self.protocolError(failure.failing(classID: 60, methodID: 40), channel: id)
         }
     }
 

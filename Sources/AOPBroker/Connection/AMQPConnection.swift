@@ -55,6 +55,10 @@ actor AMQPConnection {
     var publishQueuedCount = 0
     var publishWorkerRunning = false
     var publishIdleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Batches begun by the publish worker and not yet finished (pipelining), and the worker waiting for
+    /// one to finish or for more publishes.
+    var publishBatchesInFlight = 0
+    var publishWorkerWakeup: CheckedContinuation<Void, Never>?
     /// Publishes queued or in flight per channel, and who waits for a channel's to finish.
     var publishesPerChannel: [UInt16: Int] = [:]
     var channelPublishWaiters: [UInt16: [CheckedContinuation<Void, Never>]] = [:]

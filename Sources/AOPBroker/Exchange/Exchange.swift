@@ -30,31 +30,77 @@ actor Exchange {
     }
 
     /// Stores and indexes a routed batch; one outcome per item, in order.
+    ///
+    /// One group-commit round covers the whole batch: the commit is held while the messages are written
+    /// and the queues write their index entries (page cache only), then released; the messages must be
+    /// durable before any queue makes its entries ready (a consumer must never find an entry whose message
+    /// is not readable yet). Index entries that became durable while their message did not (a crash in
+    /// that round) are discarded at the next start (`MessageQueue.openLevels`, `Topic.recoveredEnd`).
     func publish(_ items: [RoutedPublish]) async -> [PublishOutcome] {
+        await self.finishPublish(await self.beginPublish(items))
+    }
+
+    /// The first half of `publish`: writes the batch (messages, then index entries) in arrival order, one
+    /// batch at a time. The next batch may begin while this one waits in `finishPublish`, so it is written
+    /// as soon as this one's commit round ends: batches are pipelined, and their order is kept (messages
+    /// and index entries are written in begin order; each topic syncs its batches in order).
+    func beginPublish(_ items: [RoutedPublish]) async -> WrittenPublish {
         await self.lock()
         defer { self.unlock() }
         var positions = [Position?](repeating: nil, count: items.count)
         var noSpace = [Bool](repeating: false, count: items.count)
-        for slot in [self.persistentSlot, self.transientSlot] {
-            let persistent = slot.id == self.persistentSlot.id
-            let indices = items.indices.filter { items[$0].persistent == persistent }
-            guard !indices.isEmpty else { continue }
+        let persistentIndices = items.indices.filter { items[$0].persistent }
+        let transientIndices = items.indices.filter { !items[$0].persistent }
+        let hold = persistentIndices.isEmpty ? nil : await self.persistentSlot.topic.holdCommits()
+        var unsynced: Position?
+        if !persistentIndices.isEmpty {
             do {
-                let appended = try await LocalTopicCalls.append(slot.topic, indices.map { items[$0].payload })
-                for (i, p) in zip(indices, appended) { positions[i] = p }
-                if !persistent {
-                    // Before indexing: a queue may dispatch as soon as its entries are in.
-                    self.decoded.insert(topicID: slot.id, positions: appended, messages: indices.map { items[$0].message })
-                }
+                let appended = try await self.persistentSlot.topic.appendWritten(persistentIndices.map { items[$0].payload })
+                for (i, p) in zip(persistentIndices, appended) { positions[i] = p }
+                unsynced = appended.last
             } catch {
                 // Those items stay nil → .rejected or .noSpace (the publisher gets a nack either way).
-                if error.code == .noSpace { for i in indices { noSpace[i] = true } }
-                continue
+                if error.code == .noSpace { for i in persistentIndices { noSpace[i] = true } }
             }
         }
-        var outcomes = await self.index(items, positions: positions, deduplicate: false)
-        for i in items.indices where noSpace[i] { outcomes[i] = .noSpace }
-        await self.commitReplicators(items, positions: positions)
+        if !transientIndices.isEmpty {
+            do {
+                let appended = try await LocalTopicCalls.append(self.transientSlot.topic,
+                                                                transientIndices.map { items[$0].payload })
+                for (i, p) in zip(transientIndices, appended) { positions[i] = p }
+                // Before indexing: a queue may dispatch as soon as its entries are in.
+                self.decoded.insert(topicID: self.transientSlot.id, positions: appended,
+                                    messages: transientIndices.map { items[$0].message })
+            } catch {
+                if error.code == .noSpace { for i in transientIndices { noSpace[i] = true } }
+            }
+        }
+        let written = await self.writeIndex(items, positions: positions, deduplicate: false)
+        await hold?.release()
+        return WrittenPublish(persistent: items.map(\.persistent), positions: positions, noSpace: noSpace,
+                              unsynced: unsynced, queues: written)
+    }
+
+    /// The second half of `publish`: waits for the commit round, lets the queues make the entries ready,
+    /// and advances the replicators. Outcomes, one per item.
+    func finishPublish(_ batch: WrittenPublish) async -> [PublishOutcome] {
+        var positions = batch.positions
+        var noSpace = batch.noSpace
+        if let unsynced = batch.unsynced {
+            do {
+                try await self.persistentSlot.topic.waitUntilDurable(through: unsynced)
+            } catch {
+                // Not durable: nacked. Index entries written for them point past the durable end of the
+                // topic; reads omit such messages and the queues drop the entries on delivery.
+                for i in positions.indices where batch.persistent[i] {
+                    positions[i] = nil
+                    if error.code == .noSpace { noSpace[i] = true }
+                }
+            }
+        }
+        var outcomes = await self.completeIndex(count: positions.count, batch.queues, positions: positions)
+        for i in outcomes.indices where noSpace[i] { outcomes[i] = .noSpace }
+        await self.commitReplicators(persistent: batch.persistent, positions: positions)
         return outcomes
     }
 
@@ -76,13 +122,26 @@ actor Exchange {
         defer { self.unlock() }
         let optional = positions.map { Optional($0) }
         _ = await self.index(items, positions: optional, deduplicate: true)
-        await self.commitReplicators(items, positions: optional)
+        await self.commitReplicators(persistent: items.map(\.persistent), positions: optional)
     }
 
+    /// Per destination queue: the queue, its items (in order) and their indexes in the batch.
+    typealias QueueBatch = (queue: MessageQueue, items: [EnqueueItem], slots: [Int])
+
     private func index(_ items: [RoutedPublish], positions: [Position?], deduplicate: Bool) async -> [PublishOutcome] {
-        // Group per queue, keeping item order; one enqueue call per queue. Groups are found through the
-        // last one used, then a linear search; a dictionary only once there are many.
-        var groups: [(queue: MessageQueue, items: [EnqueueItem], slots: [Int])] = []
+        let written = await self.writeIndex(items, positions: positions, deduplicate: deduplicate)
+        return await self.completeIndex(count: items.count, written, positions: positions)
+    }
+
+    /// Groups the batch per queue (keeping item order) and has every queue admit and write its index
+    /// entries: one call per queue; concurrently when persistent entries are involved (one group commit
+    /// covers them all), in turn for transient-only batches (local hops on a shared executor, no tasks).
+    private func writeIndex(_ items: [RoutedPublish], positions: [Position?], deduplicate: Bool) async
+        -> [(batch: QueueBatch, written: WrittenIndex)]
+    {
+        // Groups are found through the last one used, then a linear search; a dictionary only once there
+        // are many.
+        var groups: [QueueBatch] = []
         var groupIndex: [ObjectIdentifier: Int] = [:]
         var last = 0
         func group(for queue: MessageQueue) -> Int {
@@ -114,9 +173,38 @@ actor Exchange {
                 groups[g].slots.append(i)
             }
         }
-        var accepted = [Bool](repeating: false, count: items.count)
-        var rejected = [Bool](repeating: false, count: items.count)
-        var noSpace = [Bool](repeating: false, count: items.count)
+        if groups.count == 1 {
+            return [(groups[0], await groups[0].queue.writeIndex(groups[0].items, deduplicate: deduplicate))]
+        }
+        if !items.contains(where: \.persistent) {
+            var out: [(batch: QueueBatch, written: WrittenIndex)] = []
+            out.reserveCapacity(groups.count)
+            for entry in groups {
+                out.append((entry, await entry.queue.writeIndex(entry.items, deduplicate: deduplicate)))
+            }
+            return out
+        }
+        let batches = groups
+        let taskExecutor = self.placement.taskExecutor
+        var out = [(batch: QueueBatch, written: WrittenIndex)?](repeating: nil, count: batches.count)
+        await withTaskGroup(of: (Int, WrittenIndex).self) { group in
+            for (g, entry) in batches.enumerated() {
+                group.addTask(executorPreference: taskExecutor) {
+                    (g, await entry.queue.writeIndex(entry.items, deduplicate: deduplicate))
+                }
+            }
+            for await (g, written) in group { out[g] = (batches[g], written) }
+        }
+        return out.compactMap { $0 }
+    }
+
+    /// Lets every queue finish (index durable, entries ready) and folds their results into one outcome
+    /// per item. Items whose position is nil (append failed) are rejected.
+    private func completeIndex(count: Int, _ written: [(batch: QueueBatch, written: WrittenIndex)],
+                               positions: [Position?]) async -> [PublishOutcome] {
+        var accepted = [Bool](repeating: false, count: count)
+        var rejected = [Bool](repeating: false, count: count)
+        var noSpace = [Bool](repeating: false, count: count)
         func apply(_ slots: [Int], _ results: [EnqueueResult]) {
             for (slot, result) in zip(slots, results) {
                 switch result {
@@ -127,28 +215,25 @@ actor Exchange {
                 }
             }
         }
-        if groups.count == 1 {
-            apply(groups[0].slots, await groups[0].queue.enqueue(groups[0].items, deduplicate: deduplicate))
-        } else if !items.contains(where: \.persistent) {
-            // Transient only: in-memory index appends have nothing to overlap, so one call per queue in
-            // turn (on a shared executor each is a local hop; no child tasks).
-            for entry in groups {
-                apply(entry.slots, await entry.queue.enqueue(entry.items, deduplicate: deduplicate))
+        if written.count == 1 {
+            apply(written[0].batch.slots, await written[0].batch.queue.completeIndex(written[0].written))
+        } else if !written.contains(where: { $0.batch.items.contains(where: \.persistent) }) {
+            // Transient only: nothing to wait for in parallel; one local call per queue in turn.
+            for entry in written {
+                apply(entry.batch.slots, await entry.batch.queue.completeIndex(entry.written))
             }
-        } else if !groups.isEmpty {
-            // Persistent entries: the queues append concurrently so one group commit covers them all.
-            let groups = groups
+        } else if !written.isEmpty {
             let taskExecutor = self.placement.taskExecutor
             await withTaskGroup(of: (Int, [EnqueueResult]).self) { group in
-                for (g, entry) in groups.enumerated() {
+                for (g, entry) in written.enumerated() {
                     group.addTask(executorPreference: taskExecutor) {
-                        (g, await entry.queue.enqueue(entry.items, deduplicate: deduplicate))
+                        (g, await entry.batch.queue.completeIndex(entry.written))
                     }
                 }
-                for await (g, results) in group { apply(groups[g].slots, results) }
+                for await (g, results) in group { apply(written[g].batch.slots, results) }
             }
         }
-        return items.indices.map { i in
+        return (0..<count).map { i in
             if positions[i] == nil { return .rejected }
             if rejected[i] { return .rejected }
             // An index append that hit ENOSPC in any destination queue: nacked (an ack would claim every
@@ -158,13 +243,14 @@ actor Exchange {
         }
     }
 
-    private func commitReplicators(_ items: [RoutedPublish], positions: [Position?]) async {
+    private func commitReplicators(persistent: [Bool], positions: [Position?]) async {
         for slot in [self.persistentSlot, self.transientSlot] {
-            let persistent = slot.id == self.persistentSlot.id
-            let last = items.indices.compactMap { items[$0].persistent == persistent ? positions[$0] : nil }.max()
+            let isPersistent = slot.id == self.persistentSlot.id
+            let last = positions.indices.compactMap { persistent[$0] == isPersistent ? positions[$0] : nil }.max()
             guard let last else { continue }
-            // A failed commit only means the batch is replayed (idempotently) after a restart.
-            try? await slot.replicator.acknowledge(upTo: last.next)
+            // Not waited for: a replicator behind the truth only means the batch is replayed (idempotently)
+            // after a crash, and it is always behind the index appends (made durable before this call).
+            await slot.replicator.acknowledgeEventually(upTo: last.next)
         }
     }
 

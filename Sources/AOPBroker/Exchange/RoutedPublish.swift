@@ -42,3 +42,31 @@ enum EnqueueResult: Sendable, Hashable {
     /// The index append failed with ENOSPC: not enqueued.
     case noSpace
 }
+
+/// Index entries a queue has admitted and written (not yet durable): `MessageQueue.writeIndex` →
+/// `completeIndex`.
+struct WrittenIndex: Sendable {
+    struct Group: Sendable {
+        var level: Int
+        /// Item indexes (in the enqueue call) of the entries, in order.
+        var slots: [Int]
+        var entries: [IndexEntry]
+        var positions: [Position]
+    }
+    /// Results so far: `.accepted` for admitted items (final once `completeIndex` ran).
+    var results: [EnqueueResult]
+    var groups: [Group]
+    var refused: [MessageQueue.DeadLetterItem]
+}
+
+/// A batch an exchange has written but not yet finished: `Exchange.beginPublish` → `finishPublish`.
+struct WrittenPublish: Sendable {
+    /// Per item: stored in the persistent message topic.
+    var persistent: [Bool]
+    /// Per item: its message-topic position, nil when the append failed.
+    var positions: [Position?]
+    var noSpace: [Bool]
+    /// Last position written to the persistent message topic and not yet known durable.
+    var unsynced: Position?
+    var queues: [(batch: Exchange.QueueBatch, written: WrittenIndex)]
+}

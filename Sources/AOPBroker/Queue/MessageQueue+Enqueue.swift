@@ -6,7 +6,17 @@ extension MessageQueue {
     /// replay), entries at or below the highest position already indexed from the same message topic are
     /// reported accepted without being added again: an exchange's entries reach a queue in position order.
     func enqueue(_ items: [EnqueueItem], deduplicate: Bool) async -> [EnqueueResult] {
-        guard case .running = self.lifecycle else { return items.map { _ in .dropped } }
+        let written = await self.writeIndex(items, deduplicate: deduplicate)
+        return await self.completeIndex(written)
+    }
+
+    /// First half of `enqueue`: admission (length limits, TTL) and the index appends, written to the page
+    /// cache but not yet durable (the caller holds the group commit open so one round covers the message
+    /// and its index entries). `completeIndex` must follow, after the messages themselves are durable.
+    func writeIndex(_ items: [EnqueueItem], deduplicate: Bool) async -> WrittenIndex {
+        guard case .running = self.lifecycle else {
+            return WrittenIndex(results: items.map { _ in .dropped }, groups: [], refused: [])
+        }
         let now = WallClock.nowMilliseconds()
         var results = [EnqueueResult](repeating: .accepted, count: items.count)
         var perLevel: [[(slot: Int, entry: IndexEntry)]] = Array(repeating: [], count: self.levels.count)
@@ -46,19 +56,38 @@ extension MessageQueue {
             admittedCount += 1
             admittedBytes += Int(item.bodySize)
         }
+        var groups: [WrittenIndex.Group] = []
         for (level, group) in perLevel.enumerated() where !group.isEmpty {
-            let appended: [Position]
             do {
-                appended = try await LocalTopicCalls.append(self.levels[level].topic, group.map { $0.entry.encoded() })
+                let appended = try await LocalTopicCalls.appendWritten(self.levels[level].topic, group.map { $0.entry.encoded() })
+                groups.append(.init(level: level, slots: group.map(\.slot), entries: group.map(\.entry),
+                                    positions: appended))
             } catch {
                 let result: EnqueueResult = error.code == .noSpace ? .noSpace : .rejected
                 for g in group { results[g.slot] = result }
+            }
+        }
+        return WrittenIndex(results: results, groups: groups, refused: refused)
+    }
+
+    /// Second half of `enqueue`: waits until the index appends are durable, then makes the entries ready
+    /// (window, counts, dispatch). Final results, one per item.
+    func completeIndex(_ written: WrittenIndex) async -> [EnqueueResult] {
+        var results = written.results
+        for group in written.groups {
+            guard let last = group.positions.last, self.levels.indices.contains(group.level) else { continue }
+            do {
+                try await LocalTopicCalls.waitUntilDurable(self.levels[group.level].topic, through: last)
+            } catch {
+                let result: EnqueueResult = error.code == .noSpace ? .noSpace : .rejected
+                for slot in group.slots { results[slot] = result }
                 continue
             }
-            guard case .running = self.lifecycle else { return items.map { _ in .dropped } }
-            self.indexed(group.map(\.entry), at: appended, level: level)
+            guard case .running = self.lifecycle else { return results.map { _ in .dropped } }
+            self.indexed(group.entries, at: group.positions, level: group.level)
         }
-        self.deadLetter(refused)
+        guard case .running = self.lifecycle else { return results.map { _ in .dropped } }
+        self.deadLetter(written.refused)
         self.enforceLengthLimit()
         self.scheduleDispatch()
         self.scheduleExpiry()

@@ -10,8 +10,14 @@ extension MessageQueue {
     /// Opens the index topics of a queue. `fresh`: a new declaration, so leftovers of an earlier queue
     /// with the same name are deleted first. Otherwise (restart) the ready count and replay marks are
     /// rebuilt by scanning the unacknowledged part of each index (bounded memory, one pass).
+    ///
+    /// A message and its index entries are written in one group-commit round; a crash in that round can
+    /// leave index entries durable whose message is not. Such entries point at or past the message topic's
+    /// `recoveredEnd` (positions a new append will reuse): they are acknowledged durably here, before any
+    /// publish, and never counted or delivered.
     static func openLevels(storage: any StorageEngine, vhost: String, definition: QueueDefinition,
-                           policy: QueuePolicy, fresh: Bool, executor: ActorExecutor) async throws(StorageError)
+                           policy: QueuePolicy, fresh: Bool, executor: ActorExecutor,
+                           messageTopics: MessageTopics) async throws(StorageError)
         -> (levels: [IndexLevel], readyCount: Int, readyBytes: Int, lastIndexed: [UInt32: Position])
     {
         let kind: TopicKind = definition.durable ? .persistent : .nonPersistent
@@ -29,11 +35,23 @@ extension MessageQueue {
             if !fresh {
                 // Replay marks look a little below mark-delete too (acknowledged entries still count).
                 var position = Position(markDelete.raw >= 1024 ? markDelete.raw - 1024 : 0)
+                var stale: [Position] = []
+                var recoveredEnds: [UInt32: Position] = [:]
                 while position < end {
                     let chunk = try await topic.read(from: position, limit: 1024)
                     guard let last = chunk.last else { break }
                     for e in chunk {
                         guard let entry = IndexEntry(decoding: e.payload) else { continue }
+                        if entry.persistent {
+                            if recoveredEnds[entry.topicID] == nil {
+                                recoveredEnds[entry.topicID] = messageTopics.topic(entry.topicID)?.recoveredEnd
+                                    ?? Position(.max)
+                            }
+                            if entry.messagePosition >= recoveredEnds[entry.topicID]! {
+                                if e.position >= markDelete { stale.append(e.position) }
+                                continue
+                            }
+                        }
                         if (lastIndexed[entry.topicID] ?? .zero) < entry.messagePosition || lastIndexed[entry.topicID] == nil {
                             lastIndexed[entry.topicID] = entry.messagePosition
                         }
@@ -46,6 +64,7 @@ extension MessageQueue {
                     }
                     position = last.position.next
                 }
+                if !stale.isEmpty { try await cursor.acknowledge(stale) }
             }
             levels.append(IndexLevel(topicName: name, topic: topic, cursor: cursor, readPosition: markDelete,
                                      end: end, checkAcknowledgedBelow: end))

@@ -56,7 +56,7 @@ extension MessageQueue {
         self.levels[level].readPosition = next
         if !lostTransients.isEmpty {
             let cursor = self.levels[level].cursor
-            Task { try? await cursor.acknowledge(lostTransients) }
+            await cursor.acknowledgeEventually(lostTransients)
         }
         if !entries.isEmpty, !self.consumers.isEmpty { self.scheduleDispatch() }
     }
@@ -132,7 +132,10 @@ extension MessageQueue {
         }
         for (level, positions) in perLevel where self.levels.indices.contains(level) {
             let l = self.levels[level]
-            try? await l.cursor.acknowledge(positions)
+            // Not waiting for the checkpoint: a settlement has no reply in AMQP, and a crash before the
+            // checkpoint only redelivers (flagged redelivered). The cursor writes one checkpoint per
+            // interval covering every acknowledgement since the last one.
+            await l.cursor.acknowledgeEventually(positions)
             // Let storage reclaim index entries below mark-delete, in steps.
             let markDelete = await l.cursor.markDeletePosition
             guard case .running = self.lifecycle, markDelete.raw >= self.levels[level].trimmedBelow.raw + 1024 else {

@@ -3,11 +3,18 @@ import AOPStorage
 
 extension VirtualHost {
     func publishBatch(exchange: String, _ batch: [PublishRequest]) async throws(AMQPError) -> [PublishOutcome] {
+        await (try await self.beginPublish(exchange: exchange, batch)).finish()
+    }
+
+    /// Routes and writes a batch (`Exchange.beginPublish`); the ticket's `finish()` waits for durability
+    /// and returns the outcomes. Batches begun one after another are stored in that order, and a caller
+    /// may begin the next batch before finishing this one (pipelining). Unknown exchange → 404;
+    /// internal → 403.
+    func beginPublish(exchange: String, _ batch: [PublishRequest]) async throws(AMQPError) -> PublishTicket {
         guard let entry = self.exchanges[exchange] else { throw self.noExchange(exchange) }
         if entry.definition.isInternal {
             throw .accessRefused("cannot publish to internal \(self.exchangeResource(exchange))")
         }
-        var outcomes = [PublishOutcome](repeating: .unroutable, count: batch.count)
         var routed: [RoutedPublish] = []
         routed.reserveCapacity(batch.count)
         var slots: [Int] = []
@@ -33,10 +40,9 @@ extension VirtualHost {
             routed.append(item)
             slots.append(i)
         }
-        guard !routed.isEmpty else { return outcomes }
-        let results = await entry.actor.publish(routed)
-        for (slot, result) in zip(slots, results) { outcomes[slot] = result }
-        return outcomes
+        guard !routed.isEmpty else { return PublishTicket(count: batch.count, exchange: nil, written: nil, slots: []) }
+        let written = await entry.actor.beginPublish(routed)
+        return PublishTicket(count: batch.count, exchange: entry.actor, written: written, slots: slots)
     }
 
     /// Routes one message and encodes it for the exchange pipeline; nil when it reaches no queue.

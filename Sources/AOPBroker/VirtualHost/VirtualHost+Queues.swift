@@ -73,7 +73,7 @@ extension VirtualHost {
             let executor = self.placement.forChild()
             let opened = try await MessageQueue.openLevels(storage: self.storage, vhost: self.name,
                                                            definition: definition, policy: policy, fresh: fresh,
-                                                           executor: executor)
+                                                           executor: executor, messageTopics: self.topics)
             let queue = MessageQueue(definition: definition, policy: policy, vhost: self, vhostName: self.name,
                                      storage: self.storage, topics: self.topics, levels: opened.levels,
                                      executor: executor)

@@ -29,7 +29,7 @@ public actor DiskStorageEngine: StorageEngine {
                 logger: Logger? = nil) async throws(StorageError) {
         let logger = logger ?? Logger(label: "aop.storage", factory: { _ in SwiftLogNoOpLogHandler() })
         let counters = StorageCounters()
-        let scheduler = DurabilityScheduler(counters: counters)
+        let scheduler = DurabilityScheduler(counters: counters, maximumHold: options.maximumCommitHold)
         do throws(IOError) {
             for path in [directory, directory + "/topics", directory + "/metadata"]
             where !fileSystem.fileExists(path: path) {

@@ -20,6 +20,13 @@ public struct DiskStorageOptions: Sendable {
     /// The definitions log and cursor logs are rewritten when larger than this and more than twice
     /// their live content.
     public var compactionThreshold: UInt64 = 1 << 20
+    /// Acknowledgements made with `Cursor.acknowledgeEventually` are checkpointed at most this often per
+    /// cursor (one record and one share of a group commit covers every acknowledgement in between).
+    /// A crash forgets at most this much (plus one group commit) of such acknowledgements: those
+    /// messages are delivered again, flagged redelivered.
+    public var cursorCheckpointInterval: Duration = .milliseconds(10)
+    /// Longest a `CommitHold` may keep commit rounds from starting before it is overridden.
+    public var maximumCommitHold: Duration = .milliseconds(2)
     /// Milliseconds since the Unix epoch; replaceable for tests of retention by time.
     public var clock: @Sendable () -> UInt64 = DiskStorageOptions.systemClock
 

@@ -12,6 +12,13 @@ public struct DiskStorageStatistics: Sendable, Hashable {
     public var fileSyncs: Int = 0
     /// Reads served from a topic's tail cache instead of the file.
     public var tailCacheHits: Int = 0
+    /// Entries made durable in persistent topics (every topic: message and index topics alike).
+    public var entriesAppended: Int = 0
+    /// Batched segment writes (one `write` each) that made those entries.
+    public var appendWrites: Int = 0
+    /// Time spent in commit rounds (start of the first fdatasync to the end of the last), in
+    /// microseconds: divided by `commitRounds`, the mean round latency.
+    public var commitMicroseconds: Int = 0
 }
 
 /// Shared, thread-safe counters behind `DiskStorageStatistics`.

@@ -21,7 +21,8 @@ extension DiskTopic {
             try await self.cursorLog.write(name, acks.encoded())
         }
         if let cursor = self.cursors[name] { return cursor }  // opened while we were suspended
-        let cursor = DurableCursor(name: name, acks: acks, log: self.cursorLog)
+        let cursor = DurableCursor(name: name, acks: acks, log: self.cursorLog,
+                                   checkpointInterval: self.environment.options.cursorCheckpointInterval)
         self.cursors[name] = cursor
         return cursor
     }
@@ -32,7 +33,8 @@ extension DiskTopic {
         guard self.cursors[name] != nil || stored != nil else {
             throw StorageError(.notFound, "cursor '\(name)' on topic '\(self.name)' not found")
         }
-        self.cursors.removeValue(forKey: name)
+        // A pending deferred checkpoint must not write the name back after its delete record.
+        await self.cursors.removeValue(forKey: name)?.close()
         try await self.cursorLog.write(name, nil)
     }
 

@@ -3,7 +3,8 @@ import AOPIO
 
 extension DiskTopic {
     /// Bytes read per I/O when scanning forward from an index point.
-    static var readChunk: Int { 64 << 10 }
+    /// 256 KiB: a backlog drain reads ~250 1 KiB messages per I/O (each read is a hop to the storage ring).
+    static var readChunk: Int { 256 << 10 }
 
     /// Reads in position order. Damaged entries are skipped (omitted), counted in
     /// `DiskStorageStatistics.corruptEntries` and logged; a damaged entry is never returned. Damage found at
@@ -126,9 +127,11 @@ extension DiskTopic {
         var offset = Int(scan.index.floor(from)?.offset ?? UInt64(SegmentFormat.headerSize))
         var buffer: [UInt8] = []
         var bufferStart = offset
+        // The tail cache holds the bytes this process wrote (never read back from disk): no checksum.
+        var bufferFromCache = false
         var result: [TopicEntry] = []
         while result.count < limit, offset < validEnd {
-            switch EntryFormat.parse(buffer, at: offset - bufferStart, maxLength: maxEntrySize) {
+            switch EntryFormat.parse(buffer, at: offset - bufferStart, maxLength: maxEntrySize, verify: !bufferFromCache) {
             case .entry(let header, let payloadStart):
                 if header.position >= until { return result }
                 if header.position >= from {
@@ -144,6 +147,7 @@ extension DiskTopic {
                     self.environment.counters.update { $0.tailCacheHits += 1 }
                     buffer = cached
                     bufferStart = offset
+                    bufferFromCache = true
                     continue
                 }
                 do throws(IOError) {
@@ -153,12 +157,14 @@ extension DiskTopic {
                     throw StorageError(error, "reading \(segment.path)")
                 }
                 bufferStart = offset
+                bufferFromCache = false
                 guard buffer.count >= needed else { throw self.corrupt(segment, at: offset) }
             case .bad:
                 guard let resume = scan.skips[offset] else { throw self.corrupt(segment, at: offset) }
                 offset = resume
                 buffer = []
                 bufferStart = offset
+                bufferFromCache = false
             }
         }
         return result

@@ -8,6 +8,8 @@ public actor DiskTopic: Topic {
         var payloads: [[UInt8]]
         var bytes: Int
         var waiter: CheckedContinuation<Result<[Position], StorageError>, Never>
+        /// Resumed once written (`appendWritten`), not once durable (`append`).
+        var early: Bool
     }
 
     public nonisolated let name: String
@@ -22,6 +24,9 @@ public actor DiskTopic: Topic {
     /// Set when the topic is closed, or failed after an fdatasync error; appends then throw it.
     var failure: StorageError?
     var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    /// `waitUntilDurable` callers: resumed once `nextPosition` passes their position, or on failure.
+    var durableWaiters: [(position: UInt64, waiter: CheckedContinuation<Result<Void, StorageError>, Never>)] = []
+    public nonisolated let recoveredEnd: Position
     let cursorLog: KeyValueLog
     var cursors: [String: DurableCursor] = [:]
     var tailCache: TailCache
@@ -33,6 +38,7 @@ public actor DiskTopic: Topic {
         self.environment = environment
         self.segments = segments
         self.nextPosition = segments.last?.endPosition ?? 0
+        self.recoveredEnd = Position(segments.last?.endPosition ?? 0)
         self.cursorLog = cursorLog
         self.tailCache = TailCache(capacity: environment.options.tailCacheBytes)
     }
@@ -42,6 +48,28 @@ public actor DiskTopic: Topic {
     /// Appends the payloads; returns once they are durable. Concurrent appends are written together
     /// (one write per batch) and share fdatasyncs with every other topic through the scheduler.
     public func append(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position] {
+        try await self.enqueue(payloads, early: false)
+    }
+
+    /// Returns the positions once the entries are in the page cache; see `Topic.appendWritten`.
+    public func appendWritten(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position] {
+        try await self.enqueue(payloads, early: true)
+    }
+
+    public func waitUntilDurable(through position: Position) async throws(StorageError) {
+        if position.raw < self.nextPosition { return }
+        if let failure { throw failure }
+        let result = await withCheckedContinuation { waiter in
+            self.durableWaiters.append((position.raw, waiter))
+        }
+        try result.get()
+    }
+
+    public func holdCommits() async -> CommitHold? {
+        await self.environment.scheduler.hold()
+    }
+
+    private func enqueue(_ payloads: [[UInt8]], early: Bool) async throws(StorageError) -> [Position] {
         if let failure { throw failure }
         guard !payloads.isEmpty else { return [] }
         for payload in payloads where payload.count > self.environment.options.maxEntrySize {
@@ -49,13 +77,40 @@ public actor DiskTopic: Topic {
         }
         let bytes = payloads.reduce(0) { $0 + $1.count + EntryFormat.headerSize }
         let result = await withCheckedContinuation { waiter in
-            self.pending.append(PendingAppend(payloads: payloads, bytes: bytes, waiter: waiter))
+            self.pending.append(PendingAppend(payloads: payloads, bytes: bytes, waiter: waiter, early: early))
             if !self.writing {
                 self.writing = true
                 Task { await self.drain() }
             }
         }
         return try result.get()
+    }
+
+    /// Resumes the `waitUntilDurable` callers whose positions are now durable (all of them on failure).
+    private func resumeDurableWaiters() {
+        guard !self.durableWaiters.isEmpty else { return }
+        if let failure = self.failure {
+            let waiters = self.durableWaiters
+            self.durableWaiters = []
+            for w in waiters { w.waiter.resume(returning: .failure(failure)) }
+            return
+        }
+        let end = self.nextPosition
+        var keep: [(position: UInt64, waiter: CheckedContinuation<Result<Void, StorageError>, Never>)] = []
+        for w in self.durableWaiters {
+            if w.position < end { w.waiter.resume(returning: .success(())) } else { keep.append(w) }
+        }
+        self.durableWaiters = keep
+    }
+
+    /// Positions of each request of a batch starting at `first`, in order.
+    private static func positions(of batch: [PendingAppend], first: UInt64) -> [[Position]] {
+        var next = first
+        return batch.map { request in
+            let positions = (0..<UInt64(request.payloads.count)).map { Position(next + $0) }
+            next += UInt64(request.payloads.count)
+            return positions
+        }
     }
 
     public func endPosition() async -> Position {
@@ -88,22 +143,31 @@ public actor DiskTopic: Topic {
             }
             let batch = Array(self.pending[0..<count])
             self.pending.removeFirst(count)
-            switch await self.write(batch, bytes: bytes) {
+            var earlyResumed = false
+            let outcome = await self.write(batch, bytes: bytes) { first in
+                // Written, not yet synced: `appendWritten` callers get their positions now.
+                earlyResumed = true
+                for (request, positions) in zip(batch, Self.positions(of: batch, first: first)) where request.early {
+                    request.waiter.resume(returning: .success(positions))
+                }
+            }
+            switch outcome {
             case .success(let first):
-                var next = first
-                for request in batch {
-                    let positions = (0..<UInt64(request.payloads.count)).map { Position(next + $0) }
-                    next += UInt64(request.payloads.count)
+                for (request, positions) in zip(batch, Self.positions(of: batch, first: first)) where !request.early {
                     request.waiter.resume(returning: .success(positions))
                 }
             case .failure(let error):
-                for request in batch { request.waiter.resume(returning: .failure(error)) }
+                for request in batch where !(request.early && earlyResumed) {
+                    request.waiter.resume(returning: .failure(error))
+                }
             }
+            self.resumeDurableWaiters()
             // Let the appenders just resumed queue their next appends, so they join the next batch
             // instead of trickling into two half-sized alternating batches.
             await Task.yield()
         }
         self.writing = false
+        self.resumeDurableWaiters()
         let waiters = self.drainWaiters
         self.drainWaiters = []
         for waiter in waiters { waiter.resume() }
@@ -111,7 +175,9 @@ public actor DiskTopic: Topic {
 
     /// Writes one batch into the active segment (rolling first when full) and waits for durability.
     /// Returns the first position of the batch.
-    private func write(_ batch: [PendingAppend], bytes: Int) async -> Result<UInt64, StorageError> {
+    private func write(_ batch: [PendingAppend], bytes: Int, written: (UInt64) -> Void) async
+        -> Result<UInt64, StorageError>
+    {
         guard var active = self.segments.last, active.file != nil else {
             return .failure(StorageError(.io, "topic '\(self.name)' has no active segment"))
         }
@@ -149,6 +215,7 @@ public actor DiskTopic: Topic {
             self.logger.warning("append failed", metadata: ["topic": "\(self.name)", "error": "\(storageError)"])
             return .failure(storageError)
         }
+        written(first)
         do throws(StorageError) {
             try await self.environment.scheduler.commit(file)
         } catch {
@@ -160,6 +227,10 @@ public actor DiskTopic: Topic {
         }
         for (i, offset) in offsets.enumerated() {
             active.scan?.index.add(position: first + UInt64(i), offset: start + UInt64(offset))
+        }
+        self.environment.counters.update {
+            $0.entriesAppended += offsets.count
+            $0.appendWrites += 1
         }
         self.tailCache.append(buffer, segment: active.firstPosition, at: Int(start))
         active.size = start + UInt64(buffer.count)
@@ -215,6 +286,8 @@ public actor DiskTopic: Topic {
             await segment.file?.close()
             segment.file = nil
         }
+        // Deferred acknowledgements are written before the cursor log closes.
+        for cursor in self.cursors.values { await cursor.close() }
         await self.cursorLog.close()
     }
 }

@@ -4,37 +4,89 @@ import AOPIO
 /// that became dirty before the round started, once, concurrently, and then resumes every waiter for
 /// those files. Appends that arrive while a round is syncing join the next round, so under load one
 /// fdatasync covers many appends (and one round covers every topic).
+///
+/// A caller about to make several related writes (a message and its queue index entries) takes a
+/// `CommitHold` first: no round starts while a hold is active, so one round covers all of those writes.
+/// A hold that stays longer than `maximumHold` is overridden (a held writer may itself wait for a round,
+/// e.g. behind another writer's batch on a shared index topic), so holds delay rounds but never block them.
 actor DurabilityScheduler {
     private typealias Waiter = CheckedContinuation<Result<Void, StorageError>, Never>
 
     private var dirty: [ObjectIdentifier: (file: any AsyncFile, waiters: [Waiter])] = [:]
     private var running = false
+    private var holds = 0
+    private var watchdogArmed = false
     private let counters: StorageCounters
+    let maximumHold: Duration
 
-    init(counters: StorageCounters) {
+    init(counters: StorageCounters, maximumHold: Duration = .milliseconds(2)) {
         self.counters = counters
+        self.maximumHold = maximumHold
     }
 
     /// Returns once everything written to `file` before this call is durable.
     func commit(_ file: any AsyncFile) async throws(StorageError) {
         let result = await withCheckedContinuation { (waiter: Waiter) in
             self.dirty[ObjectIdentifier(file), default: (file, [])].waiters.append(waiter)
-            if !self.running {
-                self.running = true
-                Task { await self.runRounds() }
-            }
+            self.startRounds(ignoringHolds: false)
         }
         try result.get()
     }
 
+    /// Delays rounds until `release()` (or `maximumHold`).
+    func hold() -> CommitHold {
+        self.holds += 1
+        return CommitHold(scheduler: self)
+    }
+
+    /// Called once per hold by `CommitHold.release()`.
+    func release() {
+        self.holds -= 1
+        if self.holds == 0 { self.startRounds(ignoringHolds: false) }
+    }
+
+    private func startRounds(ignoringHolds: Bool) {
+        guard !self.running, !self.dirty.isEmpty else { return }
+        if self.holds > 0, !ignoringHolds {
+            self.armWatchdog()
+            return
+        }
+        self.running = true
+        Task { await self.runRounds() }
+    }
+
+    private func armWatchdog() {
+        guard !self.watchdogArmed else { return }
+        self.watchdogArmed = true
+        let delay = self.maximumHold
+        Task {
+            try? await Task.sleep(for: delay)
+            self.watchdogFired()
+        }
+    }
+
+    private func watchdogFired() {
+        self.watchdogArmed = false
+        self.startRounds(ignoringHolds: true)
+    }
+
     private func runRounds() async {
+        var first = true
         while !self.dirty.isEmpty {
+            // The next round waits for holds too (the first one may have been started by the watchdog).
+            if !first, self.holds > 0 {
+                self.running = false
+                self.armWatchdog()
+                return
+            }
+            first = false
             let round = self.dirty
             self.dirty = [:]
             self.counters.update {
                 $0.commitRounds += 1
                 $0.fileSyncs += round.count
             }
+            let started = ContinuousClock.now
             let failures = await withTaskGroup(of: (ObjectIdentifier, IOError?).self) { group in
                 for (id, entry) in round {
                     let file = entry.file
@@ -52,6 +104,11 @@ actor DurabilityScheduler {
                     if let error { failures[id] = error }
                 }
                 return failures
+            }
+            let elapsed = ContinuousClock.now - started
+            self.counters.update {
+                $0.commitMicroseconds += Int(elapsed.components.seconds * 1_000_000
+                                             + elapsed.components.attoseconds / 1_000_000_000_000)
             }
             for (id, entry) in round {
                 let result: Result<Void, StorageError>

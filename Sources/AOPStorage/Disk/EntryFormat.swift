@@ -45,16 +45,19 @@ enum EntryFormat {
         case bad
     }
 
-    /// Parses the entry at `offset` in `bytes`. `limit` is the largest payload believed.
-    static func parse(_ bytes: [UInt8], at offset: Int, maxLength: Int) -> Parsed {
+    /// Parses the entry at `offset` in `bytes`. `limit` is the largest payload believed. `verify: false`
+    /// skips the checksum, for bytes that never left memory (the topic's own tail cache).
+    static func parse(_ bytes: [UInt8], at offset: Int, maxLength: Int, verify: Bool = true) -> Parsed {
         guard bytes.count - offset >= headerSize else { return .incomplete(needed: headerSize) }
         let length = bytes.loadLittleEndian(UInt32.self, at: offset)
         guard Int(length) <= maxLength else { return .bad }
         let total = headerSize + Int(length)
         guard bytes.count - offset >= total else { return .incomplete(needed: total) }
-        let stored = bytes.loadLittleEndian(UInt32.self, at: offset + 4)
-        let actual = bytes.withUnsafeBytes { checksum($0, headerAt: offset, payloadLength: Int(length)) }
-        guard stored == actual else { return .bad }
+        if verify {
+            let stored = bytes.loadLittleEndian(UInt32.self, at: offset + 4)
+            let actual = bytes.withUnsafeBytes { checksum($0, headerAt: offset, payloadLength: Int(length)) }
+            guard stored == actual else { return .bad }
+        }
         let header = Header(
             length: length,
             position: bytes.loadLittleEndian(UInt64.self, at: offset + 8),

@@ -33,4 +33,17 @@ public actor InMemoryCursor: Cursor {
     public func acknowledge(upTo position: Position) async throws(StorageError) {
         self.acks.advanceMarkDelete(to: position)
     }
+
+    public func acknowledgeEventually(_ positions: [Position]) {
+        for position in positions {
+            self.acks.insert(position)
+        }
+    }
+
+    public func acknowledgeEventually(upTo position: Position) {
+        self.acks.advanceMarkDelete(to: position)
+    }
+
+    /// Nothing to write: an in-memory cursor is never durable.
+    public func flush() async throws(StorageError) {}
 }
