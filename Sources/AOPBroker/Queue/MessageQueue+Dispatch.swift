@@ -103,7 +103,10 @@ extension MessageQueue {
         for id in order {
             if let b = batches[id] { b.sink.deliver(b.deliveries) }
         }
-        if !requeue.isEmpty { self.putBack(requeue, redelivered: false) }
+        // Flagged redelivered: the queue has meanwhile handed later messages to other consumers, so an
+        // unflagged copy would arrive out of publish order (ActorStressTests found it). RabbitMQ flags
+        // every requeued message the same way.
+        if !requeue.isEmpty { self.putBack(requeue, redelivered: true) }
         if !settleNow.isEmpty { await self.acknowledge(settleNow) }
     }
 

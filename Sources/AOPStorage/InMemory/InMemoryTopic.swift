@@ -1,3 +1,4 @@
+import AOPIO
 import Synchronization
 
 /// A topic held in memory (Pulsar's non-persistent topic; also the test double for the broker).
@@ -30,16 +31,16 @@ public final class InMemoryTopic: Topic {
 
     /// Number of entries currently held (not trimmed).
     public var entryCount: Int {
-        self.state.withLock { $0.entries.count - $0.head }
+        self.state.withLock(orderedFor: self) { $0.entries.count - $0.head }
     }
 
     /// The lowest position still held.
     public var startPosition: Position {
-        self.state.withLock { Position($0.firstPosition) }
+        self.state.withLock(orderedFor: self) { Position($0.firstPosition) }
     }
 
     public func append(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position] {
-        try self.state.withLock { (state) throws(StorageError) -> [Position] in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [Position] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             let first = state.nextPosition
             state.entries.append(contentsOf: payloads)
@@ -48,7 +49,7 @@ public final class InMemoryTopic: Topic {
     }
 
     public func read(from: Position, limit: Int) async throws(StorageError) -> [TopicEntry] {
-        try self.state.withLock { (state) throws(StorageError) -> [TopicEntry] in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [TopicEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             guard limit > 0 else { return [] }
             let start = max(from.raw, state.firstPosition)
@@ -65,7 +66,7 @@ public final class InMemoryTopic: Topic {
     }
 
     public func read(positions: [Position]) async throws(StorageError) -> [TopicEntry] {
-        try self.state.withLock { (state) throws(StorageError) -> [TopicEntry] in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [TopicEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             var result: [TopicEntry] = []
             result.reserveCapacity(positions.count)
@@ -78,12 +79,12 @@ public final class InMemoryTopic: Topic {
     }
 
     public func endPosition() async -> Position {
-        self.state.withLock { Position($0.nextPosition) }
+        self.state.withLock(orderedFor: self) { Position($0.nextPosition) }
     }
 
     /// Drops every entry below `position` and below every cursor's mark-delete position.
     public func trim(before position: Position) async throws(StorageError) {
-        let cursors = try self.state.withLock { (state) throws(StorageError) -> [InMemoryCursor] in
+        let cursors = try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [InMemoryCursor] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             return Array(state.cursors.values)
         }
@@ -91,7 +92,7 @@ public final class InMemoryTopic: Topic {
         for cursor in cursors {
             limit = min(limit, await cursor.markDeletePosition)
         }
-        self.state.withLock { state in
+        self.state.withLock(orderedFor: self) { state in
             let end = min(limit.raw, state.nextPosition)
             guard end > state.firstPosition else { return }
             let drop = Int(end - state.firstPosition)
@@ -108,7 +109,7 @@ public final class InMemoryTopic: Topic {
 
     /// Opens (creating if needed) a cursor; a new cursor starts at the beginning of the topic (position 0).
     public func cursor(named name: String) async throws(StorageError) -> any Cursor {
-        try self.state.withLock { (state) throws(StorageError) -> InMemoryCursor in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> InMemoryCursor in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             if let cursor = state.cursors[name] { return cursor }
             let cursor = InMemoryCursor(name: name)
@@ -118,7 +119,7 @@ public final class InMemoryTopic: Topic {
     }
 
     public func deleteCursor(named name: String) async throws(StorageError) {
-        try self.state.withLock { (state) throws(StorageError) in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             guard state.cursors.removeValue(forKey: name) != nil else {
                 throw StorageError(.notFound, "cursor '\(name)' on topic '\(self.name)' not found")
@@ -128,7 +129,7 @@ public final class InMemoryTopic: Topic {
 
     /// Closes the topic: later calls throw `.closed` and the entries are released.
     public func close() {
-        self.state.withLock { state in
+        self.state.withLock(orderedFor: self) { state in
             state.closed = true
             state.entries = []
             state.head = 0
