@@ -14,12 +14,15 @@ let package = Package(
         .library(name: "AOPWire", targets: ["AOPWire"]),
         .library(name: "AOPBroker", targets: ["AOPBroker"]),
         .library(name: "AOPEmbedded", targets: ["AOPEmbedded"]),
+        .library(name: "AOPClient", targets: ["AOPClient"]),
+        .executable(name: "aop-perf", targets: ["aop-perf"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // liburing as a system library (Debian: liburing-dev). See Sources/CURing/shim.h for header order.
@@ -94,6 +97,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // An async/await AMQP 0-9-1 client on the io_uring transport (usable on its own).
+        .target(name: "AOPClient", dependencies: ["AOPWire", "AOPIO"], swiftSettings: strict),
+        // Load tool: drives any AMQP 0-9-1 broker; also a null broker to measure its own ceiling.
+        .executableTarget(
+            name: "aop-perf",
+            dependencies: [
+                "AOPClient", "AOPIO", "AOPWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Client-side codec and fixtures shared by the tests.
         .target(name: "AOPTestSupport", dependencies: ["AOPWire"], swiftSettings: strict),
 
@@ -106,6 +122,7 @@ let package = Package(
             dependencies: ["AOPEmbedded", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
         ),
+        .testTarget(name: "AOPClientTests", dependencies: ["AOPClient", "AOPEmbedded"], swiftSettings: strict),
         .testTarget(
             name: "AOPBrokerTests",
             dependencies: ["AOPBroker", "AOPWire", "AOPTestSupport"],

@@ -1,0 +1,109 @@
+import AOPIO
+import AOPWire
+
+extension AMQPClientConnection {
+    /// Sends the protocol header, starts the reader and waits for `connection.open-ok`.
+    func handshake() async throws(AMQPClientError) {
+        self.scratch.clear()
+        self.scratch.writeProtocolHeader()
+        self.writeScratch()
+        Task { await self.runReader() }
+        let result = await withUnsafeContinuation { self.handshakeWaiter = $0 }
+        try result.get()
+    }
+
+    func finishHandshake(_ result: Result<Void, AMQPClientError>) {
+        guard let waiter = self.handshakeWaiter else { return }
+        self.handshakeWaiter = nil
+        waiter.resume(returning: result)
+    }
+
+    var clientProperties: FieldTable {
+        var capabilities = FieldTable()
+        for name in ["publisher_confirms", "exchange_exchange_bindings", "basic.nack", "consumer_cancel_notify",
+                     "connection.blocked", "authentication_failure_close", "per_consumer_qos"] {
+            capabilities.entries.append(.init(key: name, value: .bool(true)))
+        }
+        var properties: FieldTable = [
+            "product": "aop AOPClient", "platform": "Swift", "version": "0.1",
+            "capabilities": .table(capabilities),
+        ]
+        if let name = self.configuration.connectionName {
+            properties.entries.append(.init(key: "connection_name", value: .longString(Array(name.utf8))))
+        }
+        return properties
+    }
+
+    /// Handles a method on channel 0.
+    func handleConnectionMethod(_ method: AMQPMethod) throws(AMQPClientError) {
+        switch (self.phase, method) {
+        case (.awaitingStart, .connectionStart(let start)):
+            self.serverProperties = start.serverProperties
+            let mechanisms = String(decoding: start.mechanisms, as: UTF8.self).split(separator: " ")
+            guard mechanisms.contains("PLAIN") else {
+                throw AMQPClientError(.handshakeFailed, "server offers no PLAIN mechanism (\(mechanisms))")
+            }
+            let response = [0] + Array(self.configuration.user.utf8) + [0] + Array(self.configuration.password.utf8)
+            self.phase = .awaitingTune
+            self.send(.connectionStartOk(ConnectionStartOk(clientProperties: self.clientProperties, mechanism: "PLAIN",
+                                                           response: response, locale: "en_US")), channel: 0)
+        case (.awaitingTune, .connectionTune(let tune)):
+            self.channelMax = Self.negotiate(self.configuration.channelMax, tune.channelMax)
+            self.frameMax = Self.negotiate(self.configuration.frameMax, tune.frameMax)
+            self.heartbeat = self.configuration.heartbeat == 0 ? 0 : Self.negotiate(self.configuration.heartbeat, tune.heartbeat)
+            self.scanner.maxFrameSize = self.frameMax
+            self.phase = .awaitingOpenOk
+            self.send(.connectionTuneOk(ConnectionTuneOk(channelMax: self.channelMax, frameMax: self.frameMax,
+                                                         heartbeat: self.heartbeat)), channel: 0)
+            self.send(.connectionOpen(ConnectionOpen(virtualHost: self.configuration.virtualHost)), channel: 0)
+        case (.awaitingOpenOk, .connectionOpenOk):
+            self.phase = .open
+            self.startHeartbeats()
+            self.finishHandshake(.success(()))
+        case (_, .connectionClose(let close)):
+            self.send(.connectionCloseOk(ConnectionCloseOk()), channel: 0)
+            let code: AMQPClientError.Code = self.phase == .open || self.phase == .closing
+                ? .connectionClosedByServer : .handshakeFailed
+            self.terminate(AMQPClientError(code, replyCode: close.replyCode, close.replyText,
+                                           classID: close.classID, methodID: close.methodID))
+        case (.closing, .connectionCloseOk):
+            self.terminate(AMQPClientError(.connectionClosed, "closed by client"))
+        case (.open, .connectionBlocked(let blocked)), (.closing, .connectionBlocked(let blocked)):
+            self.isBlocked = true
+            self.blocked.push(.blocked(reason: blocked.reason))
+        case (.open, .connectionUnblocked), (.closing, .connectionUnblocked):
+            self.isBlocked = false
+            self.blocked.push(.unblocked)
+        case (.open, .connectionUpdateSecretOk), (.closing, _):
+            break
+        default:
+            throw .protocolViolation("unexpected \(method.name) on channel 0")
+        }
+    }
+
+    /// The smaller of two limits where 0 means "no limit".
+    static func negotiate<T: FixedWidthInteger>(_ client: T, _ server: T) -> T {
+        if client == 0 { return server }
+        if server == 0 { return client }
+        return min(client, server)
+    }
+
+    /// Sends a heartbeat every half interval while the connection is open.
+    func startHeartbeats() {
+        guard self.heartbeat > 0 else { return }
+        let interval = Duration.milliseconds(Int(self.heartbeat) * 500)
+        self.heartbeatTask = Task {
+            while self.phase == .open || self.phase == .closing {
+                do {
+                    try await self.loop.sleep(for: interval)
+                } catch {
+                    return
+                }
+                guard self.phase == .open || self.phase == .closing else { return }
+                self.scratch.clear()
+                self.scratch.writeHeartbeat()
+                self.writeScratch()
+            }
+        }
+    }
+}
