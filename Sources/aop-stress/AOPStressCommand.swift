@@ -39,7 +39,7 @@ struct AOPStressCommand: AsyncParsableCommand {
     @Option(help: "Violations printed per kind.") var printLimit = 10
     @Option(help: "Write every event to this file (one per line) for debugging.") var eventsFile: String?
     @Option(help: "Seconds an operation may wait for the broker before its connection is aborted.")
-    var operationTimeout = 30.0
+    var operationTimeout = 15.0
 
     func run() async throws {
         var settings = StressSettings()

@@ -65,12 +65,12 @@ struct StressRun {
         }
         // Workers end by themselves shortly after the deadline; a client call that never returns must not
         // keep the run from its checks: after a grace period every connection is aborted and the run goes on.
-        let grace = self.options.operationTimeout + .seconds(20)
+        let grace = self.options.operationTimeout + .seconds(5)
         if await !Self.finished(workers, within: self.options.duration + grace) {
             stderr("aop-stress: workers still busy \(grace) after the deadline: aborting their connections\n")
             context.stats.clientError("workers did not finish \(grace) after the deadline")
             for control in context.controls.withLock({ Array($0.values) }) { await control.end(.abort) }
-            _ = await Self.finished(workers, within: .seconds(10))
+            _ = await Self.finished(workers, within: .seconds(3))
         }
         progress.cancel()
         let drained = await Drainer(context: context).drain(timeout: self.options.drainTimeout)
