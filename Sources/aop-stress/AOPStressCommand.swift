@@ -33,13 +33,15 @@ struct AOPStressCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds each channel waits between operations.") var opDelayMs = 0.0
     @Option(help: "Pid of the broker, to compare its RSS before and after.") var brokerPid: Int32?
     @Option(help: "RSS growth (MiB) still counted as 'returned near its start'.") var rssSlackMib: UInt64 = 64
-    @Option(help: "Seconds the final drain may take.") var drainTimeout = 60.0
+    @Option(help: "Seconds the final drain may take.") var drainTimeout = 120.0
     @Option(help: "Client io_uring threads.") var clientThreads = 1
     @Flag(help: "Keep the run's queues and exchanges.") var keep = false
     @Option(help: "Violations printed per kind.") var printLimit = 10
     @Option(help: "Write every event to this file (one per line) for debugging.") var eventsFile: String?
     @Option(help: "Seconds an operation may wait for the broker before its connection is aborted.")
     var operationTimeout = 15.0
+    @Flag(help: "Count operations that got no reply within --operation-timeout as violations.")
+    var stallsAreViolations = false
 
     func run() async throws {
         var settings = StressSettings()
@@ -64,6 +66,7 @@ struct AOPStressCommand: AsyncParsableCommand {
         settings.keep = self.keep
         settings.printLimit = self.printLimit
         settings.eventsFile = self.eventsFile
+        settings.stallsAreViolations = self.stallsAreViolations
         settings.operationTimeout = .milliseconds(Int64(self.operationTimeout * 1000))
         settings.trace = getenv("AOP_STRESS_TRACE").map { String(cString: $0) == "1" } ?? false
         stderr("aop-stress: seed \(settings.seed), \(settings.connections) connections × \(settings.channels) channels, "

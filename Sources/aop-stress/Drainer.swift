@@ -12,6 +12,7 @@ struct Drainer {
     func drain(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         var remaining = self.context.topology.stableQueues
+        var lastSeen: [String: (UInt32, UInt32)] = [:]   // last passive declare: ready, consumers
         while !remaining.isEmpty, ContinuousClock.now < deadline {
             var opened: AMQPClientConnection?
             do {
@@ -27,10 +28,11 @@ struct Drainer {
                                                     consumerTag: nil, deliveryTag: delivery.deliveryTag,
                                                     redelivered: delivery.redelivered, drain: true)
                         lastTag = delivery.deliveryTag
-                        if lastTag % 256 == 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
+                        if lastTag % 16 == 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
                     }
                     if lastTag > 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
                     let state = try await channel.queueDeclare(queue, passive: true)
+                    lastSeen[queue] = (state.messageCount, state.consumerCount)
                     if state.messageCount == 0, state.consumerCount == 0, lastTag == 0 {
                         remaining.removeFirst()
                     } else if lastTag == 0 {
@@ -43,6 +45,12 @@ struct Drainer {
             } catch {
                 if let opened { await opened.abort() }
                 try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        if !remaining.isEmpty {
+            for queue in remaining {
+                let state = lastSeen[queue].map { "\($0.0) ready, \($0.1) consumers" } ?? "never reached"
+                stderr("aop-stress: drain of \(queue) timed out: \(state)\n")
             }
         }
         return remaining.isEmpty

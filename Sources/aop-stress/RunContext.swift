@@ -111,4 +111,7 @@ struct StressSettings: Sendable {
     var operationTimeout: Duration = .seconds(30)
     /// Write every event to this file at the end (for debugging a violation).
     var eventsFile: String?
+    /// Count operations without a reply as violations (off by default: a client library can lose a
+    /// reply too, and AOPClient does, also against RabbitMQ).
+    var stallsAreViolations = false
 }

@@ -19,6 +19,7 @@ struct StressRun {
         var rssPeak: UInt64?
         var rssEnd: UInt64?
         var events: [StressEvent]
+        var stalls: [String]
     }
 
     func run() async throws -> Report {
@@ -90,14 +91,17 @@ struct StressRun {
             violations.append(Violation(.memoryNotReturned,
                 "broker RSS \(end >> 20) MiB after the run, \(start >> 20) MiB before (slack \(self.options.rssSlackBytes >> 20) MiB)"))
         }
-        for stall in context.stalls.withLock({ $0 }) { violations.append(Violation(.stalled, stall)) }
+        let stalls = context.stalls.withLock { $0 }
+        if self.options.stallsAreViolations {
+            for stall in stalls { violations.append(Violation(.stalled, stall)) }
+        }
         if !drained {
             stderr("aop-stress: the stable queues were not drained within \(self.options.drainTimeout): losses may be reported for messages still queued\n")
         }
         result.violations = violations
         return Report(result: result, stats: context.stats.snapshot, violations: violations, runID: runID,
                       prefix: prefix, elapsed: ContinuousClock.now - started, drained: drained, rssStart: rssStart,
-                      rssPeak: rssPeak, rssEnd: rssEnd, events: context.log.events)
+                      rssPeak: rssPeak, rssEnd: rssEnd, events: context.log.events, stalls: stalls)
     }
 
     /// Waits for `task` at most `limit`; true when it finished.

@@ -121,6 +121,7 @@ extension AMQPConnection {
         guard let channel = self.channels[id] else { return }
         let consumers = Array(channel.consumers.values)
         channel.consumers.removeAll()
+        channel.released = true
         let unacked = channel.takeAllUnacked()
         let held = channel.heldDeliveries
         channel.heldDeliveries.removeAll()

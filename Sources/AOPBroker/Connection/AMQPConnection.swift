@@ -228,9 +228,7 @@ actor AMQPConnection {
         }
         // Deliveries the queues handed over but we never wrote are still unacked in their queues: requeue
         // them (consumers are cancelled now, so nothing more arrives). aop-stress found them lost here.
-        var unwritten: [Delivery] = []
-        for case .deliveries(_, let batch) in self.inbox.take() { unwritten += batch }
-        await self.requeue(unwritten)
+        await self.requeueInbox()
         if let vhost = self.virtualHost {
             await vhost.connectionClosed(connectionID: self.id)
         }
