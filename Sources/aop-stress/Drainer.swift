@@ -1,4 +1,5 @@
 import AOPClient
+import Synchronization
 import AOPStress
 
 /// After the workers stopped: reads every stable queue empty with basic.get (acking what it got), so the
@@ -6,54 +7,85 @@ import AOPStress
 struct Drainer {
     let context: RunContext
 
+    /// Shared by the drain loop and its attempts (an attempt that hangs in a client call is abandoned).
+    final class DrainState: Sendable {
+        let remaining: Mutex<[String]>
+        let lastSeen = Mutex<[String: (UInt32, UInt32)]>([:])   // last passive declare: ready, consumers
+        let progress = Mutex(ContinuousClock.now)
+        let connection = Mutex<AMQPClientConnection?>(nil)
+        init(_ queues: [String]) { self.remaining = Mutex(queues) }
+        func advanced() { self.progress.withLock { $0 = .now } }
+        var idle: Duration { ContinuousClock.now - self.progress.withLock { $0 } }
+        var isEmpty: Bool { self.remaining.withLock { $0.isEmpty } }
+    }
+
     /// Drains each stable queue until it reports no message and no consumer (requeues of closed
-    /// channels may still be arriving), reconnecting after failures (socket faults), until `timeout`.
+    /// channels may still be arriving), reconnecting after failures (socket faults) and abandoning an
+    /// attempt that makes no progress for `--operation-timeout`, until `timeout`.
     /// - Returns: false when it ran out of time.
     func drain(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        var remaining = self.context.topology.stableQueues
-        var lastSeen: [String: (UInt32, UInt32)] = [:]   // last passive declare: ready, consumers
-        while !remaining.isEmpty, ContinuousClock.now < deadline {
-            var opened: AMQPClientConnection?
-            do {
-                let connection = try await AMQPClientConnection.connect(self.context.clientConfiguration,
-                                                                        on: self.context.loop(for: 0))
-                opened = connection
-                let channel = try await connection.openChannel()
-                let channelID = self.context.nextChannelID()
-                while let queue = remaining.first, ContinuousClock.now < deadline {
-                    var lastTag: UInt64 = 0
-                    while let delivery = try await channel.basicGet(queue: queue) {
-                        self.context.recordDelivery(body: delivery.body, queue: queue, channel: channelID,
-                                                    consumerTag: nil, deliveryTag: delivery.deliveryTag,
-                                                    redelivered: delivery.redelivered, drain: true)
-                        lastTag = delivery.deliveryTag
-                        if lastTag % 16 == 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
-                    }
-                    if lastTag > 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
-                    let state = try await channel.queueDeclare(queue, passive: true)
-                    lastSeen[queue] = (state.messageCount, state.consumerCount)
-                    if state.messageCount == 0, state.consumerCount == 0, lastTag == 0 {
-                        remaining.removeFirst()
-                    } else if lastTag == 0 {
-                        try await Task.sleep(for: .milliseconds(200))
-                    }
+        let state = DrainState(self.context.topology.stableQueues)
+        while !state.isEmpty, ContinuousClock.now < deadline {
+            state.advanced()
+            let context = self.context
+            let attempt = Task { await Self.attempt(state, context: context, deadline: deadline) }
+            while !Task.isCancelled {
+                if await StressRun.finished(attempt, within: .milliseconds(200)) { break }
+                if state.idle > self.context.options.operationTimeout || ContinuousClock.now >= deadline {
+                    self.context.stats.clientError("drain: no progress for \(state.idle), connection aborted")
+                    if let connection = state.connection.withLock({ $0 }) { await connection.abort() }
+                    break
                 }
-                try await channel.close()
-                self.context.log.record(.channelEnded(channelID))
-                try await connection.close()
-            } catch {
-                if let opened { await opened.abort() }
-                try? await Task.sleep(for: .milliseconds(200))
             }
         }
+        let remaining = state.remaining.withLock { $0 }
         if !remaining.isEmpty {
+            let seen = state.lastSeen.withLock { $0 }
             for queue in remaining {
-                let state = lastSeen[queue].map { "\($0.0) ready, \($0.1) consumers" } ?? "never reached"
-                stderr("aop-stress: drain of \(queue) timed out: \(state)\n")
+                let text = seen[queue].map { "\($0.0) ready, \($0.1) consumers" } ?? "never reached"
+                stderr("aop-stress: drain of \(queue) timed out: \(text)\n")
             }
         }
         return remaining.isEmpty
+    }
+
+    /// One connection's worth of draining.
+    static func attempt(_ state: DrainState, context: RunContext, deadline: ContinuousClock.Instant) async {
+        var opened: AMQPClientConnection?
+        do {
+            let connection = try await AMQPClientConnection.connect(context.clientConfiguration, on: context.loop(for: 0))
+            opened = connection
+            state.connection.withLock { $0 = connection }
+            let channel = try await connection.openChannel()
+            let channelID = context.nextChannelID()
+            while let queue = state.remaining.withLock({ $0.first }), ContinuousClock.now < deadline {
+                var lastTag: UInt64 = 0
+                while let delivery = try await channel.basicGet(queue: queue) {
+                    state.advanced()
+                    context.recordDelivery(body: delivery.body, queue: queue, channel: channelID, consumerTag: nil,
+                                           deliveryTag: delivery.deliveryTag, redelivered: delivery.redelivered,
+                                           drain: true)
+                    lastTag = delivery.deliveryTag
+                    if lastTag % 16 == 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
+                }
+                if lastTag > 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
+                let declared = try await channel.queueDeclare(queue, passive: true)
+                state.advanced()
+                state.lastSeen.withLock { $0[queue] = (declared.messageCount, declared.consumerCount) }
+                if declared.messageCount == 0, declared.consumerCount == 0, lastTag == 0 {
+                    state.remaining.withLock { _ = $0.removeFirst() }
+                } else if lastTag == 0 {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            try await channel.close()
+            context.log.record(.channelEnded(channelID))
+            try await connection.close()
+        } catch {
+            if let opened { await opened.abort() }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
     }
 
     /// Deletes the run's queues and exchanges (best effort, retried after failures).
