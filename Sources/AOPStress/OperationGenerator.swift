@@ -1,8 +1,8 @@
 /// Produces a channel's seeded operation stream.
 ///
-/// No-ack consumers only read churn queues: a no-ack delivery in flight when its channel dies is gone
-/// without a trace, which would make losses on stable queues unprovable. Stable queues are read by
-/// ack-mode consumers and by basic.get (no-ack gets report their queue as lossy only when the get fails).
+/// No-ack consumers and no-ack gets only read churn queues: a no-ack delivery in flight when its
+/// connection dies is gone without a trace, which would make losses on stable queues unprovable (a run
+/// with many aborts would exempt every stable queue). Stable queues are read by ack-mode consumers and gets.
 public struct OperationGenerator: Sendable {
     /// Relative weights of the operation kinds.
     public struct Weights: Sendable, Hashable {
@@ -59,7 +59,7 @@ public struct OperationGenerator: Sendable {
         case 2: return .cancel(pick: self.pick())
         case 3:
             let noAck = self.random.chance(0.3)
-            return .get(queue: self.anyQueue(stableBias: 0.7), noAck: noAck)
+            return .get(queue: noAck ? .churn(self.churnQueueIndex()) : self.anyQueue(stableBias: 0.7), noAck: noAck)
         case 4:
             let requeue = self.random.chance(0.6)
             let settlement: StressOperation.Settlement = switch self.random.int(in: 0...5) {

@@ -25,9 +25,10 @@ import Testing
         }
     }
 
-    @Test func noAckConsumersNeverReadStableQueues() {
+    @Test func noAckReadsNeverTouchStableQueues() {
         for op in stream(seed: 9, connection: 0, channel: 0, count: 5000) {
             if case .consume(.stable, true, _, _) = op { Issue.record("no-ack consumer on a stable queue") }
+            if case .get(.stable, true) = op { Issue.record("no-ack get on a stable queue") }
         }
     }
 
