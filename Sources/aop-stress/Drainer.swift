@@ -59,25 +59,32 @@ struct Drainer {
             state.connection.withLock { $0 = connection }
             let channel = try await connection.openChannel()
             let channelID = context.nextChannelID()
-            while let queue = state.remaining.withLock({ $0.first }), ContinuousClock.now < deadline {
-                var lastTag: UInt64 = 0
-                while let delivery = try await channel.basicGet(queue: queue) {
+            // Round robin over the queues left, so that one that cannot be emptied (a consumer that
+            // outlived its connection) does not keep the others from being drained.
+            while !state.isEmpty, ContinuousClock.now < deadline {
+                let queues = state.remaining.withLock { $0 }
+                var allWaiting = true
+                for queue in queues where ContinuousClock.now < deadline {
+                    var lastTag: UInt64 = 0
+                    while let delivery = try await channel.basicGet(queue: queue) {
+                        state.advanced()
+                        context.recordDelivery(body: delivery.body, queue: queue, channel: channelID,
+                                               consumerTag: nil, deliveryTag: delivery.deliveryTag,
+                                               redelivered: delivery.redelivered, drain: true)
+                        lastTag = delivery.deliveryTag
+                        if lastTag % 16 == 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
+                    }
+                    if lastTag > 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
+                    let declared = try await channel.queueDeclare(queue, passive: true)
                     state.advanced()
-                    context.recordDelivery(body: delivery.body, queue: queue, channel: channelID, consumerTag: nil,
-                                           deliveryTag: delivery.deliveryTag, redelivered: delivery.redelivered,
-                                           drain: true)
-                    lastTag = delivery.deliveryTag
-                    if lastTag % 16 == 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
+                    state.lastSeen.withLock { $0[queue] = (declared.messageCount, declared.consumerCount) }
+                    if declared.messageCount == 0, declared.consumerCount == 0, lastTag == 0 {
+                        state.remaining.withLock { $0.removeAll { $0 == queue } }
+                    } else if lastTag > 0 {
+                        allWaiting = false
+                    }
                 }
-                if lastTag > 0 { try await channel.basicAck(deliveryTag: lastTag, multiple: true) }
-                let declared = try await channel.queueDeclare(queue, passive: true)
-                state.advanced()
-                state.lastSeen.withLock { $0[queue] = (declared.messageCount, declared.consumerCount) }
-                if declared.messageCount == 0, declared.consumerCount == 0, lastTag == 0 {
-                    state.remaining.withLock { _ = $0.removeFirst() }
-                } else if lastTag == 0 {
-                    try await Task.sleep(for: .milliseconds(200))
-                }
+                if allWaiting, !state.isEmpty { try await Task.sleep(for: .milliseconds(200)) }
             }
             try await channel.close()
             context.log.record(.channelEnded(channelID))
