@@ -22,8 +22,8 @@ struct Drainer {
     /// Drains each stable queue until it reports no message and no consumer (requeues of closed
     /// channels may still be arriving), reconnecting after failures (socket faults) and abandoning an
     /// attempt that makes no progress for `--operation-timeout`, until `timeout`.
-    /// - Returns: false when it ran out of time.
-    func drain(timeout: Duration) async -> Bool {
+    /// - Returns: the queues it could not empty, with their last state ("3 ready, 1 consumers").
+    func drain(timeout: Duration) async -> [String: String] {
         let deadline = ContinuousClock.now + timeout
         let state = DrainState(self.context.topology.stableQueues)
         while !state.isEmpty, ContinuousClock.now < deadline {
@@ -39,15 +39,14 @@ struct Drainer {
                 }
             }
         }
-        let remaining = state.remaining.withLock { $0 }
-        if !remaining.isEmpty {
-            let seen = state.lastSeen.withLock { $0 }
-            for queue in remaining {
-                let text = seen[queue].map { "\($0.0) ready, \($0.1) consumers" } ?? "never reached"
-                stderr("aop-stress: drain of \(queue) timed out: \(text)\n")
-            }
+        var left: [String: String] = [:]
+        let seen = state.lastSeen.withLock { $0 }
+        for queue in state.remaining.withLock({ $0 }) {
+            let text = seen[queue].map { "\($0.0) ready, \($0.1) consumers" } ?? "never reached"
+            stderr("aop-stress: drain of \(queue) timed out: \(text)\n")
+            left[queue] = text
         }
-        return remaining.isEmpty
+        return left
     }
 
     /// One connection's worth of draining.

@@ -15,6 +15,9 @@ struct StressRun {
         var prefix: String
         var elapsed: Duration
         var drained: Bool
+        /// Stable queues the drain could not empty, with their last state (a consumer left after every
+        /// client of the run is gone means the broker kept a consumer of a closed connection).
+        var notDrained: [String: String]
         var rssStart: UInt64?
         var rssPeak: UInt64?
         var rssEnd: UInt64?
@@ -74,7 +77,8 @@ struct StressRun {
             _ = await Self.finished(workers, within: .seconds(3))
         }
         progress.cancel()
-        let drained = await Drainer(context: context).drain(timeout: self.options.drainTimeout)
+        let notDrained = await Drainer(context: context).drain(timeout: self.options.drainTimeout)
+        let drained = notDrained.isEmpty
         if !self.options.keep { await Drainer(context: context).cleanUp() }
         var rssEnd: UInt64?
         if let pid {
@@ -100,7 +104,7 @@ struct StressRun {
         }
         result.violations = violations
         return Report(result: result, stats: context.stats.snapshot, violations: violations, runID: runID,
-                      prefix: prefix, elapsed: ContinuousClock.now - started, drained: drained, rssStart: rssStart,
+                      prefix: prefix, elapsed: ContinuousClock.now - started, drained: drained, notDrained: notDrained, rssStart: rssStart,
                       rssPeak: rssPeak, rssEnd: rssEnd, events: context.log.events, stalls: stalls)
     }
 

@@ -32,6 +32,7 @@ enum Summary {
             ("trackedRoutes", .int(c.trackedRoutes)),
             ("lossAllowedQueues", .int(c.lossAllowedQueues)),
             ("drainedCompletely", .bool(report.drained)),
+            ("queuesNotDrained", .object(report.notDrained.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ("brokerRSSStartMiB", mib(report.rssStart)),
             ("brokerRSSPeakMiB", mib(report.rssPeak)),
             ("brokerRSSEndMiB", mib(report.rssEnd)),
