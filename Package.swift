@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "AOPEmbedded", targets: ["AOPEmbedded"]),
         .library(name: "AOPClient", targets: ["AOPClient"]),
         .executable(name: "aop-perf", targets: ["aop-perf"]),
+        .executable(name: "aop-stress", targets: ["aop-stress"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -110,6 +111,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // aop-stress without I/O: seeded operation streams, message stamps, the event log and invariant checker.
+        .target(name: "AOPStress", swiftSettings: strict),
+        // Concurrency stress tool: N connections × M channels of seeded random operations against any
+        // AMQP 0-9-1 broker, invariants checked at the end (Docs/Testing.md).
+        .executableTarget(
+            name: "aop-stress",
+            dependencies: [
+                "AOPStress", "AOPClient", "AOPIO", "AOPWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Client-side codec and fixtures shared by the tests.
         .target(name: "AOPTestSupport", dependencies: ["AOPWire"], swiftSettings: strict),
 
@@ -122,6 +136,7 @@ let package = Package(
             dependencies: ["AOPEmbedded", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
         ),
+        .testTarget(name: "AOPStressTests", dependencies: ["AOPStress"], swiftSettings: strict),
         .testTarget(name: "AOPClientTests", dependencies: ["AOPClient", "AOPEmbedded"], swiftSettings: strict),
         .testTarget(
             name: "AOPBrokerTests",

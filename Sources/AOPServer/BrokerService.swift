@@ -51,6 +51,10 @@ public struct BrokerService: Service {
 
         let listener = try TCPListener.bind(host: self.configuration.bind, port: self.configuration.port,
                                             group: loops)
+        if self.configuration.socketFaults.isActive {
+            listener.socketFaults = self.configuration.socketFaults
+            self.logger.warning("injecting socket faults (stress testing): \(self.configuration.socketFaults)")
+        }
         self.logger.notice("listening on \(self.configuration.bind):\(listener.localPort)")
         self.onListening(self.configuration.bind, listener.localPort)
 

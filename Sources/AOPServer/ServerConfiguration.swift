@@ -1,4 +1,5 @@
 public import AOPBroker
+public import AOPIO
 public import Logging
 
 /// Everything `aop-server` runs with: where to listen, where data lives, and the broker's settings.
@@ -20,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     public var retainForever = false
     /// Resident memory above which publishers are blocked (RabbitMQ's `vm_memory_high_watermark`).
     public var memoryHighWatermark: MemoryWatermark = .relative(0.4)
+    /// Faults injected into every accepted socket, for stress tests only (`--socket-faults`,
+    /// `AOP_SOCKET_FAULTS`; Docs/Testing.md). Off by default.
+    public var socketFaults: SocketFaults = .none
 
     public enum MemoryWatermark: Sendable, Hashable {
         /// A fraction of physical memory.

@@ -36,4 +36,17 @@ static inline void aop_sqe_set_buf_group(struct io_uring_sqe *sqe, unsigned shor
 static inline void aop_set_thread_name(const char *name) {
     prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 }
+
+// ThreadSanitizer annotations. The TSan runtime (linked only into `-sanitize=thread` builds) defines
+// these; elsewhere the weak references are null and the calls do nothing. Used where threads
+// synchronize through something TSan cannot see: Synchronization.Mutex takes its contended path
+// through PI-futex syscalls in the uninstrumented Swift runtime (see Sources/AOPIO/Support/ThreadSanitizer.swift).
+extern void __tsan_acquire(void *addr) __attribute__((weak));
+extern void __tsan_release(void *addr) __attribute__((weak));
+static inline void aop_tsan_acquire(void *addr) {
+    if (__tsan_acquire) __tsan_acquire(addr);
+}
+static inline void aop_tsan_release(void *addr) {
+    if (__tsan_release) __tsan_release(addr);
+}
 #endif

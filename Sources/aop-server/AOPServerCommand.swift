@@ -39,6 +39,9 @@ struct AOPServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Heartbeat interval (seconds) offered to clients; 0 disables. Default 60.")
     var heartbeat: UInt16?
 
+    @Option(name: .long, help: .hidden)
+    var socketFaults: String?
+
     func run() async throws {
         var configuration = ServerConfiguration()
         if let path = self.config {
@@ -56,6 +59,14 @@ struct AOPServerCommand: AsyncParsableCommand {
         if let dataDir { configuration.dataDirectory = dataDir }
         if let handshakeTimeout { configuration.broker.handshakeTimeout = .milliseconds(handshakeTimeout) }
         if let heartbeat { configuration.broker.heartbeat = heartbeat }
+        if let spec = self.socketFaults ?? ProcessInfoEnvironment.value(of: "AOP_SOCKET_FAULTS") {
+            // Stress testing only (Docs/Testing.md): short reads/writes, EAGAIN, resets mid-frame.
+            do {
+                configuration.socketFaults = try SocketFaults(spec: spec)
+            } catch {
+                throw ValidationError("--socket-faults: \(error)")
+            }
+        }
         if let logLevel {
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw ValidationError("log level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
@@ -110,4 +121,14 @@ func readFile(_ path: String) throws -> String {
         data.append(contentsOf: chunk[0..<n])
     }
     return String(decoding: data, as: UTF8.self)
+}
+
+/// Environment lookups without Foundation.
+enum ProcessInfoEnvironment {
+    /// The value of the environment variable `name`, or nil when unset or empty.
+    static func value(of name: String) -> String? {
+        guard let raw = getenv(name) else { return nil }
+        let value = String(cString: raw)
+        return value.isEmpty ? nil : value
+    }
 }

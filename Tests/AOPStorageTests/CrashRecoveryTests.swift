@@ -13,8 +13,8 @@ final class CrashLedger: Sendable {
     }
 
     let state = Mutex(State())
-    func record(_ body: (inout State) -> Void) { self.state.withLock { body(&$0) } }
-    var snapshot: State { self.state.withLock { $0 } }
+    func record(_ body: (inout State) -> Void) { self.state.withLock(orderedFor: self) { body(&$0) } }
+    var snapshot: State { self.state.withLock(orderedFor: self) { $0 } }
 }
 
 @Suite struct CrashRecoveryTests {

@@ -371,3 +371,37 @@ def test_deleting_queue_on_consuming_channel_cancels_consumer_raw(broker, names)
     cancel = next(f for f in got if f.method == "basic.cancel")
     assert cancel.args["consumer_tag"] == "ct" and cancel.channel == 1
     c.close()
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_deliveries_in_flight_when_a_connection_dies_go_back_to_the_queue(broker, names, attempt):
+    # A consumer's connection is reset while the queue is handing it deliveries: every message must come
+    # back (unacked deliveries are requeued). aop-stress found aop dropping the deliveries that queues had
+    # already passed to the dying connection but it had not written yet: they stayed unacked in the queue.
+    import socket
+    import struct
+    from amqp_raw import RawConnection
+    c = connect(broker)
+    ch = c.channel()
+    q = names("in-flight")
+    ch.queue_declare(q)
+    ch.confirm_delivery()
+    total = 3000
+    for i in range(total):
+        ch.basic_publish("", q, b"x" * 100)
+    raw = RawConnection(broker.host, broker.port, timeout=5)
+    raw.handshake()
+    raw.open_channel(1)
+    raw.send_method(1, "basic.consume", queue=q, consumer_tag="dying", no_ack=False)
+    raw.expect("basic.consume-ok", 1)
+    raw.read_bytes(4096)  # deliveries are flowing
+    raw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    raw.close_socket()  # RST: the server tears the connection down mid-stream
+    try:
+        wait_until(lambda: queue_count(ch, q) == total and consumer_count(ch, q) == 0, timeout=10,
+                   message=f"all {total} messages back in the queue")
+    finally:
+        last = queue_count(ch, q)
+        ch.queue_delete(q)
+        c.close()
+    assert last == total

@@ -347,3 +347,31 @@ def test_frames_after_a_channel_error_in_the_same_write_are_discarded(broker, na
     c.send_method(2, "queue.declare", queue=q, passive=True)
     f = c.next_method(timeout=5)
     assert f.method == "channel.close" and f.args["reply_code"] == 404, f
+
+
+def test_crossing_channel_close_keeps_the_connection(broker, names):
+    # Spec 2.2.4: when both peers send channel.close at once, each answers the other's close with
+    # close-ok. Here the server closes channel 1 for a publish to a missing exchange while the client's
+    # own channel.close is already on its way; the client then answers the server's close. RabbitMQ 3.10
+    # replies close-ok to the crossing close, ignores nothing else and keeps the connection open
+    # (aop-stress found aop closing the connection with 504 "expected 'channel.open'" here).
+    from amqp_raw import FRAME_BODY, frame, header_frame, method_frame
+    c = raw(broker)
+    c.handshake()
+    c.open_channel(1)
+    data = method_frame(1, "basic.publish", exchange=names("missing-x"), routing_key="k", mandatory=False)
+    data += header_frame(1, 1) + frame(FRAME_BODY, 1, b"x")
+    data += method_frame(1, "channel.close", reply_code=200, reply_text="bye", class_id=0, method_id=0)
+    c.send(data)
+    f = c.next_method(timeout=5)
+    assert f.method == "channel.close" and f.args["reply_code"] == 404, f
+    f = c.next_method(timeout=5)
+    assert f.method == "channel.close-ok", f
+    c.send_method(1, "channel.close-ok")
+    frames, closed = c.read_frames(0.5)
+    assert not closed and not [f for f in frames if f.type == FRAME_METHOD], frames
+    # The connection and the channel number are still usable.
+    c.open_channel(1)
+    c.send_method(1, "queue.declare", queue=names("crossing"), exclusive=True)
+    assert c.next_method(timeout=5).method == "queue.declare-ok"
+    c.close()

@@ -106,7 +106,7 @@ extension AMQPConnection {
             credit = CreditGate(consumerLimit: channel.consumerPrefetch, channel: channel.channelCredit,
                                 unlimited: false, transitWindow: window)
         }
-        guard self.channels[id] != nil else { return }
+        guard let current = self.channels[id], !current.released, !self.closed else { return }
         self.channels[id]!.consumers[tag] = .init(tag: tag, queue: queue, noAck: m.noAck, credit: credit, ready: false)
         let registration = ConsumerRegistration(
             tag: tag, connectionID: self.id, noAck: m.noAck, exclusive: m.exclusive, priority: priority,
@@ -118,7 +118,14 @@ extension AMQPConnection {
             self.channels[id]?.consumers[tag] = nil
             throw error
         }
-        guard self.channels[id]?.consumers[tag] != nil else { return }
+        guard !self.closed, let after = self.channels[id], !after.released, after.consumers[tag] != nil else {
+            // The channel was closed (or the connection torn down) while the queue registered us: undo it,
+            // or the consumer outlives its channel and holds its deliveries forever (found by aop-stress).
+            if self.channels[id]?.consumers[tag] != nil { self.channels[id]!.consumers[tag] = nil }
+            await queue.cancel(consumerTag: tag)
+            if self.closed { await self.requeueInbox() }
+            return
+        }
         if !m.noWait {
             self.send { $0.writeMethodFrame(channel: id, .basicConsumeOk(BasicConsumeOk(consumerTag: tag))) }
         }

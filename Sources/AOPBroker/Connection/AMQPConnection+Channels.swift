@@ -55,9 +55,10 @@ extension AMQPConnection {
                 await self.releaseResources(of: id)
                 self.channels[id] = nil
             case .method(_, .channelClose):
+                // A crossing close: answer it, and stay closing until the close-ok for ours (as RabbitMQ's
+                // reader does), so that close-ok does not arrive on an unknown channel.
                 await self.releaseResources(of: id)
                 self.send { $0.writeMethodFrame(channel: id, .channelCloseOk(ChannelCloseOk())) }
-                self.channels[id] = nil
             default:
                 break
             }
@@ -83,8 +84,14 @@ extension AMQPConnection {
         case .method(let method):
             self.enqueuePending(channel: id)
             await self.waitForPublishes(channel: id)
-            // The flushed publishes may have failed and closed the channel: then this method is discarded.
-            guard let channel = self.channels[id], case .open = channel.state, !self.closed else { return }
+            // The flushed publishes may have failed and closed the channel: then this method is discarded,
+            // except a channel.close, which crossed our close and is answered (spec 2.2.4).
+            guard let channel = self.channels[id], case .open = channel.state, !self.closed else {
+                if case .channelClose = method, !self.closed, let channel = self.channels[id], case .closing = channel.state {
+                    self.send { $0.writeMethodFrame(channel: id, .channelCloseOk(ChannelCloseOk())) }
+                }
+                return
+            }
             // Deliveries and cancellations that arrive while the method awaits wait until its reply is
             // written, so a client sees e.g. queue.delete-ok before the basic.cancel it caused.
             self.methodInFlight = true
@@ -149,6 +156,7 @@ extension AMQPConnection {
         guard let channel = self.channels[id] else { return }
         let consumers = Array(channel.consumers.values)
         channel.consumers.removeAll()
+        channel.released = true
         let unacked = channel.takeAllUnacked()
         let held = channel.heldDeliveries
         channel.heldDeliveries.removeAll()

@@ -136,6 +136,13 @@ extension AMQPConnection {
         await self.releaseTransitCredit()
     }
 
+    /// After teardown: requeues whatever queues parked in the inbox (nothing drains it any more).
+    func requeueInbox() async {
+        var unwritten: [Delivery] = []
+        for case .deliveries(_, let batch) in self.inbox.take() { unwritten += batch }
+        await self.requeue(unwritten)
+    }
+
     /// Sends deliveries back to their queues (consumer gone before they were written).
     func requeue(_ deliveries: [Delivery]) async {
         await self.settle(deliveries.lazy.map { ($0.queue, $0.deliveryID) }, .requeue)

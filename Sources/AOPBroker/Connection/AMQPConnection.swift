@@ -287,7 +287,9 @@ actor AMQPConnection {
         for id in ids {
             await self.releaseChannel(id)
         }
-        _ = self.inbox.take()
+        // Deliveries the queues handed over but we never wrote are still unacked in their queues: requeue
+        // them (consumers are cancelled now, so nothing more arrives). aop-stress found them lost here.
+        await self.requeueInbox()
         if let vhost = self.virtualHost {
             await vhost.connectionClosed(connectionID: self.id)
         }

@@ -45,6 +45,9 @@ final class Channel {
 
     let id: UInt16
     var state: State = .open
+    /// Set when its consumers were cancelled and its unacked requeued (close or teardown): a consume
+    /// that was registering meanwhile must undo itself.
+    var released = false
     var assembler: CommandAssembler
     var consumers: [String: Consumer] = [:]
     /// Delivery tag → unsettled delivery, in tag order.

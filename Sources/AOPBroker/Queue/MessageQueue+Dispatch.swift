@@ -136,7 +136,10 @@ extension MessageQueue {
             batches[batch(for: a.consumer)].deliveries.append(delivery)
         }
         for b in batches { b.sink.deliver(b.deliveries) }
-        if !requeue.isEmpty { self.putBack(requeue, redelivered: false) }
+        // Flagged redelivered: the queue has meanwhile handed later messages to other consumers, so an
+        // unflagged copy would arrive out of publish order (ActorStressTests found it). RabbitMQ flags
+        // every requeued message the same way.
+        if !requeue.isEmpty { self.putBack(requeue, redelivered: true) }
         if !settleNow.isEmpty { await self.acknowledge(settleNow) }
     }
 

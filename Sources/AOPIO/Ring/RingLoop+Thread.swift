@@ -82,7 +82,7 @@ extension RingLoop {
     }
 
     private func drainRemote() {
-        let remote: RemoteQueue? = self.remote.withLock { queue in
+        let remote: RemoteQueue? = self.remote.withLock(orderedFor: self) { queue in
             if queue.jobs.isEmpty, queue.closures.isEmpty { return nil }
             defer { queue = RemoteQueue() }
             return queue
@@ -160,7 +160,7 @@ extension RingLoop {
         while true {
             rounds += 1
             let idle = self.localJobs.isEmpty
-            let remote = self.remote.withLock { queue in
+            let remote = self.remote.withLock(orderedFor: self) { queue in
                 let taken = queue
                 queue = RemoteQueue(remoteJobCount: queue.remoteJobCount)
                 queue.stopped = (idle && taken.jobs.isEmpty && taken.closures.isEmpty) || rounds >= 100

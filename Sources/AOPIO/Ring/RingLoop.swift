@@ -105,7 +105,7 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
         if self.isCurrent {
             self.localJobs.append(job)
         } else {
-            self.remote.withLock {
+            self.remote.withLock(orderedFor: self) {
                 $0.jobs.append(job)
                 $0.remoteJobCount += 1
             }
@@ -137,7 +137,7 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
             body()
             return true
         }
-        let accepted = self.remote.withLock { queue in
+        let accepted = self.remote.withLock(orderedFor: self) { queue in
             guard !queue.stopped else { return false }
             queue.closures.append(body)
             return true
@@ -147,7 +147,7 @@ public final class RingLoop: SerialExecutor, TaskExecutor, @unchecked Sendable {
     }
 
     /// Jobs enqueued from other threads so far.
-    var remoteEnqueueCount: Int { self.remote.withLock { $0.remoteJobCount } }
+    var remoteEnqueueCount: Int { self.remote.withLock(orderedFor: self) { $0.remoteJobCount } }
 
     /// Wakes the ring from another thread (one eventfd write per wakeup, not per job).
     func wake() {

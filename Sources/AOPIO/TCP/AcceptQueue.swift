@@ -13,7 +13,7 @@ final class AcceptQueue: Sendable {
 
     /// Hands a connection to the waiter or buffers it. Returns false when the queue is finished.
     func push(_ connection: TCPConnection) -> Bool {
-        let waiter: UnsafeContinuation<TCPConnection?, Never>? = self.state.withLock { state in
+        let waiter: UnsafeContinuation<TCPConnection?, Never>? = self.state.withLock(orderedFor: self) { state in
             guard !state.finished else { return nil }
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -26,12 +26,12 @@ final class AcceptQueue: Sendable {
             waiter.resume(returning: connection)
             return true
         }
-        return self.state.withLock { !$0.finished }
+        return self.state.withLock(orderedFor: self) { !$0.finished }
     }
 
     /// Ends the sequence once buffered connections are consumed.
     func finish() {
-        let waiter = self.state.withLock { state in
+        let waiter = self.state.withLock(orderedFor: self) { state in
             state.finished = true
             defer { state.waiter = nil }
             return state.pending.isEmpty ? state.waiter : nil
@@ -42,7 +42,7 @@ final class AcceptQueue: Sendable {
     func next(isolation: isolated (any Actor)?) async -> TCPConnection? {
         await withTaskCancellationHandler {
             await withUnsafeContinuation(isolation: isolation) { (continuation: UnsafeContinuation<TCPConnection?, Never>) in
-                let immediate: TCPConnection?? = self.state.withLock { state in
+                let immediate: TCPConnection?? = self.state.withLock(orderedFor: self) { state in
                     if !state.pending.isEmpty { return .some(state.pending.removeFirst()) }
                     if state.finished || Task.isCancelled { return .some(nil) }
                     precondition(state.waiter == nil, "concurrent next() on TCPListener.Connections")
@@ -52,7 +52,7 @@ final class AcceptQueue: Sendable {
                 if let immediate { continuation.resume(returning: immediate) }
             }
         } onCancel: {
-            let waiter = self.state.withLock { state in
+            let waiter = self.state.withLock(orderedFor: self) { state in
                 defer { state.waiter = nil }
                 return state.waiter
             }

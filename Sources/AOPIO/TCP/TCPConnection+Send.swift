@@ -65,7 +65,20 @@ extension TCPConnection {
         }
         let fd = self.fd
         let start = self.inflight.base! + self.inflightOffset
-        let length = self.inflight.count - self.inflightOffset
+        var length = self.inflight.count - self.inflightOffset
+        if self.faults.isActive {
+            if self.faults.sendEAGAINProbability > 0, self.random.chance(self.faults.sendEAGAINProbability) {
+                // Injected EAGAIN: a no-op completes as if the send found no room; it is retried.
+                self.sendInFlight = true
+                self.sendUserData = self.loop.submit({ sqe in io_uring_prep_nop(sqe) }) { _, _ in
+                    self.sendCompleted(-EAGAIN)
+                }
+                return
+            }
+            if let piece = self.faults.maxWritePiece {
+                length = min(length, self.random.next(in: 1...max(1, piece)))  // injected short write
+            }
+        }
         self.sendInFlight = true
         self.sendSubmissions += 1
         self.loop.sendSubmissions += 1
@@ -78,8 +91,12 @@ extension TCPConnection {
 
     private func sendCompleted(_ result: Int32) {
         self.sendInFlight = false
+        if result == -EAGAIN, !self.isClosed, !self.sendFailed {
+            self.submitSend()  // nothing was sent: try again
+            return
+        }
         if result < 0 {
-            if !(self.isClosed && result == -ECANCELED) {
+            if !(self.isClosed && (result == -ECANCELED || result == -EAGAIN)) {
                 self.failSend(IOError(result: result, operation: "send"))
             }
             self.inflight.clear()

@@ -22,6 +22,8 @@ public final class TCPListener: @unchecked Sendable {
     var closing = false
     var descriptorClosed = false
     var acceptUserData: UInt64 = 0
+    /// Connections accepted so far (each gets `socketFaults.forConnection(acceptedCount)`).
+    var acceptedCount: UInt64 = 0
 
     private init(fd: Int32, port: UInt16, loop: RingLoop, group: RingLoopGroup?) {
         self.fd = fd
@@ -73,7 +75,8 @@ public final class TCPListener: @unchecked Sendable {
         if !self.descriptorClosed { Glibc.close(self.fd) }
     }
 
-    /// Faults applied to connections accepted from now on (off by default).
+    /// Faults applied to connections accepted from now on (off by default); each connection gets
+    /// `forConnection(n)` of them, n counting accepted connections.
     public var socketFaults: SocketFaults {
         get { self.faults.withLock { $0 } }
         set { self.faults.withLock { $0 = newValue } }
@@ -142,7 +145,8 @@ public final class TCPListener: @unchecked Sendable {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         let loop = self.group?.next() ?? self.loop
-        let connection = TCPConnection(fd: fd, loop: loop, faults: self.socketFaults)
+        let connection = TCPConnection(fd: fd, loop: loop, faults: self.socketFaults.forConnection(self.acceptedCount))
+        self.acceptedCount &+= 1
         if self.closing || !self.queue.push(connection) {
             // Nobody will take it: the connection's deinit closes the descriptor.
             return

@@ -1,3 +1,4 @@
+import AOPIO
 import Synchronization
 
 /// A topic held in memory (Pulsar's non-persistent topic; also the test double for the broker).
@@ -30,12 +31,12 @@ public final class InMemoryTopic: Topic {
 
     /// Number of entries currently held (not trimmed).
     public var entryCount: Int {
-        self.state.withLock { $0.entries.count - $0.head }
+        self.state.withLock(orderedFor: self) { $0.entries.count - $0.head }
     }
 
     /// The lowest position still held.
     public var startPosition: Position {
-        self.state.withLock { Position($0.firstPosition) }
+        self.state.withLock(orderedFor: self) { Position($0.firstPosition) }
     }
 
     public func append(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position] {
@@ -45,7 +46,7 @@ public final class InMemoryTopic: Topic {
     /// `append` without suspending: a caller on a custom executor (a ring loop) stays there, where the
     /// protocol's nonisolated async call would hop to the global pool and back.
     public func appendNow(_ payloads: [[UInt8]]) throws(StorageError) -> [Position] {
-        try self.state.withLock { (state) throws(StorageError) -> [Position] in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [Position] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             let first = state.nextPosition
             state.entries.append(contentsOf: payloads)
@@ -59,7 +60,7 @@ public final class InMemoryTopic: Topic {
 
     /// `read(from:limit:)` without suspending (see `appendNow`).
     public func readNow(from: Position, limit: Int) throws(StorageError) -> [TopicEntry] {
-        try self.state.withLock { (state) throws(StorageError) -> [TopicEntry] in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [TopicEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             guard limit > 0 else { return [] }
             let start = max(from.raw, state.firstPosition)
@@ -81,7 +82,7 @@ public final class InMemoryTopic: Topic {
 
     /// `read(positions:)` without suspending (see `appendNow`).
     public func readNow(positions: [Position]) throws(StorageError) -> [TopicEntry] {
-        try self.state.withLock { (state) throws(StorageError) -> [TopicEntry] in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [TopicEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             var result: [TopicEntry] = []
             result.reserveCapacity(positions.count)
@@ -94,12 +95,12 @@ public final class InMemoryTopic: Topic {
     }
 
     public func endPosition() async -> Position {
-        self.state.withLock { Position($0.nextPosition) }
+        self.state.withLock(orderedFor: self) { Position($0.nextPosition) }
     }
 
     /// Drops every entry below `position` and below every cursor's mark-delete position.
     public func trim(before position: Position) async throws(StorageError) {
-        let cursors = try self.state.withLock { (state) throws(StorageError) -> [InMemoryCursor] in
+        let cursors = try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [InMemoryCursor] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             return Array(state.cursors.values)
         }
@@ -107,7 +108,7 @@ public final class InMemoryTopic: Topic {
         for cursor in cursors {
             limit = min(limit, await cursor.markDeletePosition)
         }
-        self.state.withLock { state in
+        self.state.withLock(orderedFor: self) { state in
             let end = min(limit.raw, state.nextPosition)
             guard end > state.firstPosition else { return }
             let drop = Int(end - state.firstPosition)
@@ -130,7 +131,7 @@ public final class InMemoryTopic: Topic {
     /// Opens (creating if needed) a cursor that runs on `executor` (nil: its own); an existing cursor keeps
     /// the executor it was created with.
     public func cursor(named name: String, executor: ActorExecutor?) throws(StorageError) -> InMemoryCursor {
-        try self.state.withLock { (state) throws(StorageError) -> InMemoryCursor in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> InMemoryCursor in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             if let cursor = state.cursors[name] { return cursor }
             let cursor = InMemoryCursor(name: name, executor: executor ?? .standalone())
@@ -140,7 +141,7 @@ public final class InMemoryTopic: Topic {
     }
 
     public func deleteCursor(named name: String) async throws(StorageError) {
-        try self.state.withLock { (state) throws(StorageError) in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             guard state.cursors.removeValue(forKey: name) != nil else {
                 throw StorageError(.notFound, "cursor '\(name)' on topic '\(self.name)' not found")
@@ -150,7 +151,7 @@ public final class InMemoryTopic: Topic {
 
     /// Closes the topic: later calls throw `.closed` and the entries are released.
     public func close() {
-        self.state.withLock { state in
+        self.state.withLock(orderedFor: self) { state in
             state.closed = true
             state.entries = []
             state.head = 0

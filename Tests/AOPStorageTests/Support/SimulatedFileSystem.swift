@@ -37,23 +37,23 @@ final class SimulatedFileSystem: FileSystem {
     // MARK: test controls
 
     /// Number of file syncs so far.
-    var syncCount: Int { self.state.withLock { $0.syncs } }
-    var directorySyncCount: Int { self.state.withLock { $0.directorySyncs } }
+    var syncCount: Int { self.state.withLock(orderedFor: self) { $0.syncs } }
+    var directorySyncCount: Int { self.state.withLock(orderedFor: self) { $0.directorySyncs } }
 
     /// Limits the total bytes of all files; nil = unlimited.
-    func setCapacity(_ bytes: Int?) { self.state.withLock { $0.capacity = bytes } }
+    func setCapacity(_ bytes: Int?) { self.state.withLock(orderedFor: self) { $0.capacity = bytes } }
 
     /// Total bytes in use (current contents of every named file).
-    var usedBytes: Int { self.state.withLock { s in s.names.values.reduce(0) { $0 + s.nodes[$1]!.current.count } } }
+    var usedBytes: Int { self.state.withLock(orderedFor: self) { s in s.names.values.reduce(0) { $0 + s.nodes[$1]!.current.count } } }
 
     /// What a reader sees in the file now.
     func contents(of path: String) -> [UInt8]? {
-        self.state.withLock { s in s.names[path].map { s.nodes[$0]!.current } }
+        self.state.withLock(orderedFor: self) { s in s.names[path].map { s.nodes[$0]!.current } }
     }
 
     /// Flips bits in a byte of a file, durable and current alike (bit rot).
     func corrupt(path: String, at offset: Int) {
-        self.state.withLock { s in
+        self.state.withLock(orderedFor: self) { s in
             let id = s.names[path]!
             s.nodes[id]!.current[offset] ^= 0x5A
             if offset < s.nodes[id]!.durable.count { s.nodes[id]!.durable[offset] ^= 0x5A }
@@ -62,7 +62,7 @@ final class SimulatedFileSystem: FileSystem {
 
     /// Replaces a file's contents (durably), e.g. to append garbage as a torn write would.
     func overwrite(path: String, with bytes: [UInt8]) {
-        self.state.withLock { s in
+        self.state.withLock(orderedFor: self) { s in
             let id = s.names[path]!
             s.nodes[id]!.current = bytes
             s.nodes[id]!.durable = bytes
@@ -73,7 +73,7 @@ final class SimulatedFileSystem: FileSystem {
     /// directory changes are kept or reverted per name. Every handle opened before is dead afterwards.
     func crash(seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
-        self.state.withLock { s in
+        self.state.withLock(orderedFor: self) { s in
             s.generation += 1
             for id in s.nodes.keys.sorted() {
                 let node = s.nodes[id]!
@@ -112,7 +112,7 @@ final class SimulatedFileSystem: FileSystem {
     // MARK: FileSystem
 
     func open(path: String, create: Bool) async throws(IOError) -> any AsyncFile {
-        try self.state.withLock { (s) throws(IOError) -> SimulatedFile in
+        try self.state.withLock(orderedFor: self) { (s) throws(IOError) -> SimulatedFile in
             if let id = s.names[path] { return SimulatedFile(fs: self, id: id, path: path, generation: s.generation) }
             guard create else { throw IOError(errno: ENOENT, operation: "open \(path)") }
             guard s.directories.contains(Self.parent(of: path)) else { throw IOError(errno: ENOENT, operation: "open \(path)") }
@@ -125,7 +125,7 @@ final class SimulatedFileSystem: FileSystem {
     }
 
     func remove(path: String) throws(IOError) {
-        try self.state.withLock { (s) throws(IOError) in
+        try self.state.withLock(orderedFor: self) { (s) throws(IOError) in
             if s.names.removeValue(forKey: path) != nil { return }
             if s.directories.contains(path) {
                 let prefix = path + "/"
@@ -140,14 +140,14 @@ final class SimulatedFileSystem: FileSystem {
     }
 
     func rename(from: String, to: String) throws(IOError) {
-        try self.state.withLock { (s) throws(IOError) in
+        try self.state.withLock(orderedFor: self) { (s) throws(IOError) in
             guard let id = s.names.removeValue(forKey: from) else { throw IOError(errno: ENOENT, operation: "rename \(from)") }
             s.names[to] = id
         }
     }
 
     func listDirectory(path: String) throws(IOError) -> [String] {
-        try self.state.withLock { (s) throws(IOError) -> [String] in
+        try self.state.withLock(orderedFor: self) { (s) throws(IOError) -> [String] in
             guard s.directories.contains(path) else { throw IOError(errno: ENOENT, operation: "list \(path)") }
             let children = s.names.keys.filter { Self.parent(of: $0) == path }
                 + s.directories.filter { $0 != path && Self.parent(of: $0) == path }
@@ -156,15 +156,15 @@ final class SimulatedFileSystem: FileSystem {
     }
 
     func createDirectory(path: String) throws(IOError) {
-        self.state.withLock { Self.addDirectory(path, to: &$0.directories) }
+        self.state.withLock(orderedFor: self) { Self.addDirectory(path, to: &$0.directories) }
     }
 
     func fileExists(path: String) -> Bool {
-        self.state.withLock { $0.names[path] != nil || $0.directories.contains(path) }
+        self.state.withLock(orderedFor: self) { $0.names[path] != nil || $0.directories.contains(path) }
     }
 
     func syncDirectory(path: String) async throws(IOError) {
-        self.state.withLock { s in
+        self.state.withLock(orderedFor: self) { s in
             s.directorySyncs += 1
             for name in Set(s.names.keys).union(s.durableNames.keys) where Self.parent(of: name) == path {
                 s.durableNames[name] = s.names[name]
@@ -202,7 +202,7 @@ final class SimulatedFile: AsyncFile {
     private func withNode<T>(_ operation: String, _ body: (inout SimulatedFileSystem.State) throws(IOError) -> T)
         throws(IOError) -> T
     {
-        try self.fs.state.withLock { (s) throws(IOError) -> T in
+        try self.fs.state.withLock(orderedFor: self.fs) { (s) throws(IOError) -> T in
             guard s.generation == self.generation, s.nodes[self.id] != nil else {
                 throw IOError(errno: EIO, operation: "\(operation) \(self.path)")
             }
