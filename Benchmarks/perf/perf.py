@@ -38,6 +38,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "Tests" / "Integration"))
 import servers  # noqa: E402  (the integration tests' broker launcher)
+from amqp_raw import RawConnection  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -70,7 +71,7 @@ LATENCY = {
                     "--durable", "--confirm", "256", "--prefetch", "256", "--multi-ack", "1", "--rate", "1000"],
            "target": None},
 }
-ALL = ["a", "b", "c", "cp", "d", "e", "g", "f"]
+ALL = ["a", "b", "c", "cp", "d", "e", "g", "f"]  # f and g restart both brokers first (see main)
 
 
 def uptime() -> str:
@@ -148,8 +149,13 @@ class Runner:
         return result
 
     def timed(self, b, args, prefix) -> dict:
-        return self.run(b, [*args, "--duration", str(self.duration), "--warmup", str(self.warmup)], prefix,
-                        limit=self.duration + self.warmup + 120)
+        r = self.run(b, [*args, "--duration", str(self.duration), "--warmup", str(self.warmup)], prefix,
+                     limit=self.duration + self.warmup + 120)
+        # A timed run ends with up to --max-backlog messages still queued; delete its queues so no scenario
+        # runs next to an earlier one's leftovers (the same for both brokers).
+        queues = int(args[args.index("--queues") + 1]) if "--queues" in args else 1
+        r["queues_deleted"] = delete_queues(b, prefix, queues)
+        return r
 
     def backlog(self, b, count: int, prefix: str) -> dict:
         pid = broker_pid(b)
@@ -210,6 +216,22 @@ class Runner:
         if p.returncode != 0:
             r["error"] = f"client exited {p.returncode}"
         return r
+
+
+def delete_queues(b: servers.BrokerProcess, prefix: str, count: int) -> int:
+    """Deletes aop-perf's queues <prefix>-q0 … -q{count-1}; returns how many messages they still held."""
+    left = 0
+    try:
+        c = RawConnection(b.host, b.port, timeout=60)
+        c.handshake()
+        c.open_channel(1)
+        for i in range(count):
+            ok = c.call(1, "queue.delete", "queue.delete-ok", queue=f"{prefix}-q{i}")
+            left += ok.args.get("message_count", 0)
+        c.close()
+    except Exception as e:  # a failed clean-up must not hide the run's figures
+        print(f"# deleting {prefix}-q* on {b.kind} failed: {e}", flush=True)
+    return left
 
 
 def median(rs: list[dict], key, sub=None):
@@ -286,6 +308,12 @@ def main() -> int:
         print(f"# load before: {load_before}", flush=True)
         for s in scenarios:
             runs = args.runs if s in THROUGHPUT else 1
+            if s in ("f", "g") and s != scenarios[0]:
+                # Memory scenarios start from a freshly started broker: a heap grown by earlier scenarios
+                # would hide (g)'s per-connection cost and inflate (f)'s baseline.
+                for name, b in brokers.items():
+                    b.restart()
+                    print(f"# {name} restarted for ({s}): pid {broker_pid(b)}", flush=True)
             for i in range(runs):
                 for name, b in brokers.items():
                     prefix = f"perf-{stamp}-{s}-{i}"
