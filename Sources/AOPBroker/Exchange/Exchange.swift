@@ -14,16 +14,12 @@ actor Exchange {
     nonisolated var unownedExecutor: UnownedSerialExecutor { self.placement.executor }
     let persistentSlot: MessageTopicSlot
     let transientSlot: MessageTopicSlot
-    /// Where transient messages go once appended, so queues need not decode them again.
-    let decoded: DecodedMessageCache
 
     private var busy = false
     private var waiters: Deque<CheckedContinuation<Void, Never>> = []
 
-    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot, decoded: DecodedMessageCache,
-         executor: ActorExecutor) {
+    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot, executor: ActorExecutor) {
         self.name = name
-        self.decoded = decoded
         self.placement = executor
         self.persistentSlot = persistent
         self.transientSlot = transient
@@ -55,7 +51,7 @@ actor Exchange {
         var unsynced: Position?
         if !persistentIndices.isEmpty {
             do {
-                let appended = try await self.persistentSlot.topic.appendWritten(persistentIndices.map { items[$0].payload })
+                let appended = try await self.persistentSlot.topic.appendWritten(persistentIndices.map { items[$0].record })
                 for (i, p) in zip(persistentIndices, appended) { positions[i] = p }
                 unsynced = appended.last
             } catch {
@@ -65,12 +61,16 @@ actor Exchange {
         }
         if !transientIndices.isEmpty {
             do {
-                let appended = try await LocalTopicCalls.append(self.transientSlot.topic,
-                                                                transientIndices.map { items[$0].payload })
+                let appended: [Position]
+                if let memory = self.transientSlot.topic as? InMemoryTopic {
+                    // The message itself is the entry: no record encoded here nor decoded by the queues.
+                    appended = try memory.appendNow(transientIndices.map { items[$0].payload },
+                                                    values: transientIndices.map { items[$0].message })
+                } else {
+                    appended = try await LocalTopicCalls.append(self.transientSlot.topic,
+                                                                transientIndices.map { items[$0].record })
+                }
                 for (i, p) in zip(transientIndices, appended) { positions[i] = p }
-                // Before indexing: a queue may dispatch as soon as its entries are in.
-                self.decoded.insert(topicID: self.transientSlot.id, positions: appended,
-                                    messages: transientIndices.map { items[$0].message })
             } catch {
                 if error.code == .noSpace { for i in transientIndices { noSpace[i] = true } }
             }

@@ -2,20 +2,63 @@ public import AOPWire
 
 /// A published message as the broker keeps it: exchange and routing key it was published with,
 /// its properties (headers included, preserved exactly) and body.
+///
+/// A value type backed by one immutable shared object: copying a message (into a routed publish, an
+/// in-memory topic, a delivery, several queues of a fanout) is one retain, not a copy of four fields.
+/// Setting a field copies the object first when it is shared (copy on write).
 public struct Message: Sendable, Hashable {
-    public var exchange: String
-    public var routingKey: String
-    public var properties: BasicProperties
-    public var body: [UInt8]
+    private var storage: MessageStorage
 
     public init(exchange: String, routingKey: String, properties: BasicProperties, body: [UInt8]) {
-        self.exchange = exchange
-        self.routingKey = routingKey
-        self.properties = properties
-        self.body = body
+        self.storage = MessageStorage(exchange: exchange, routingKey: routingKey, properties: properties, body: body)
     }
 
-    public var isPersistent: Bool { self.properties.isPersistent }
+    public var exchange: String {
+        get { self.storage.exchange }
+        set { self.mutate { $0.exchange = newValue } }
+    }
+
+    public var routingKey: String {
+        get { self.storage.routingKey }
+        set { self.mutate { $0.routingKey = newValue } }
+    }
+
+    public var properties: BasicProperties {
+        get { self.storage.properties }
+        set { self.mutate { $0.properties = newValue } }
+    }
+
+    public var body: [UInt8] {
+        get { self.storage.body }
+        set { self.mutate { $0.body = newValue } }
+    }
+
+    public var isPersistent: Bool { self.storage.properties.isPersistent }
+
+    /// Whether both values share one storage object (a copy, not an equal message built separately).
+    func sharesStorage(with other: Message) -> Bool { self.storage === other.storage }
+
+    private mutating func mutate(_ change: (MessageStorage) -> Void) {
+        if !isKnownUniquelyReferenced(&self.storage) {
+            let s = self.storage
+            self.storage = MessageStorage(exchange: s.exchange, routingKey: s.routingKey, properties: s.properties,
+                                          body: s.body)
+        }
+        change(self.storage)
+    }
+
+    public static func == (lhs: Message, rhs: Message) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.exchange == rhs.exchange && lhs.routingKey == rhs.routingKey
+                && lhs.properties == rhs.properties && lhs.body == rhs.body)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.exchange)
+        hasher.combine(self.routingKey)
+        hasher.combine(self.properties)
+        hasher.combine(self.body)
+    }
 }
 
 /// One publish inside a batch handed from a channel to the broker.
