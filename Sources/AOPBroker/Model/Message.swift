@@ -5,7 +5,7 @@ public import AOPWire
 ///
 /// A value type backed by one immutable shared object: copying a message (into a routed publish, an
 /// in-memory topic, a delivery, several queues of a fanout) is one retain, not a copy of four fields.
-/// Setting a field copies the object first when it is shared (copy on write).
+/// Setting a field makes a new object (rare: dead-lettering, BCC removal); reads borrow the fields.
 public struct Message: Sendable, Hashable {
     private var storage: MessageStorage
 
@@ -15,22 +15,22 @@ public struct Message: Sendable, Hashable {
 
     public var exchange: String {
         get { self.storage.exchange }
-        set { self.mutate { $0.exchange = newValue } }
+        set { self.storage = self.storage.with(exchange: newValue) }
     }
 
     public var routingKey: String {
         get { self.storage.routingKey }
-        set { self.mutate { $0.routingKey = newValue } }
+        set { self.storage = self.storage.with(routingKey: newValue) }
     }
 
     public var properties: BasicProperties {
         get { self.storage.properties }
-        set { self.mutate { $0.properties = newValue } }
+        set { self.storage = self.storage.with(properties: newValue) }
     }
 
     public var body: [UInt8] {
         get { self.storage.body }
-        set { self.mutate { $0.body = newValue } }
+        set { self.storage = self.storage.with(body: newValue) }
     }
 
     public var isPersistent: Bool { self.storage.properties.isPersistent }
@@ -38,14 +38,6 @@ public struct Message: Sendable, Hashable {
     /// Whether both values share one storage object (a copy, not an equal message built separately).
     func sharesStorage(with other: Message) -> Bool { self.storage === other.storage }
 
-    private mutating func mutate(_ change: (MessageStorage) -> Void) {
-        if !isKnownUniquelyReferenced(&self.storage) {
-            let s = self.storage
-            self.storage = MessageStorage(exchange: s.exchange, routingKey: s.routingKey, properties: s.properties,
-                                          body: s.body)
-        }
-        change(self.storage)
-    }
 
     public static func == (lhs: Message, rhs: Message) -> Bool {
         lhs.storage === rhs.storage

@@ -1,20 +1,23 @@
 import AOPWire
 
-/// The shared object behind a `Message`. Only `Message` mutates it, and only while it holds the sole
-/// reference (copy on write), so a storage object reachable from more than one value is never mutated.
-final class MessageStorage: @unchecked Sendable {
-    // @unchecked: the fields are `var` only for `Message`'s copy-on-write setters, which mutate an object
-    // they reference uniquely (`isKnownUniquelyReferenced`); a shared object — the only kind another
-    // thread can see — is immutable, and all fields are Sendable values.
-    var exchange: String
-    var routingKey: String
-    var properties: BasicProperties
-    var body: [UInt8]
+/// The shared, immutable object behind a `Message`.
+final class MessageStorage: Sendable {
+    let exchange: String
+    let routingKey: String
+    let properties: BasicProperties
+    let body: [UInt8]
 
     init(exchange: String, routingKey: String, properties: BasicProperties, body: [UInt8]) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.properties = properties
         self.body = body
+    }
+
+    /// A new object with one field replaced.
+    func with(exchange: String? = nil, routingKey: String? = nil, properties: BasicProperties? = nil,
+              body: [UInt8]? = nil) -> MessageStorage {
+        MessageStorage(exchange: exchange ?? self.exchange, routingKey: routingKey ?? self.routingKey,
+                       properties: properties ?? self.properties, body: body ?? self.body)
     }
 }
