@@ -104,13 +104,21 @@ actor Exchange {
         return outcomes
     }
 
-    /// Entries of the message topics not yet covered by their replicator (after a crash), oldest first.
-    func unreplicated(limit: Int) async -> [(persistent: Bool, entry: TopicEntry)] {
-        var out: [(Bool, TopicEntry)] = []
+    /// Entries of the message topics not yet covered by their replicator (after a crash), oldest first:
+    /// position and message (nil when the record does not decode).
+    func unreplicated(limit: Int) async -> [(persistent: Bool, position: Position, message: Message?)] {
+        var out: [(Bool, Position, Message?)] = []
         for slot in [self.persistentSlot, self.transientSlot] {
             let from = await slot.replicator.markDeletePosition
-            let entries = (try? await slot.topic.read(from: from, limit: limit)) ?? []
-            out += entries.map { (slot.id == self.persistentSlot.id, $0) }
+            let persistent = slot.id == self.persistentSlot.id
+            if let memory = slot.topic as? InMemoryTopic {
+                // Transient messages are held as values (see `beginPublish`).
+                let entries = (try? memory.readValuesNow(from: from, limit: limit)) ?? []
+                out += entries.map { (persistent, $0.position, ($0.value as? Message) ?? MessageRecord.decode($0.payload)) }
+            } else {
+                let entries = (try? await slot.topic.read(from: from, limit: limit)) ?? []
+                out += entries.map { (persistent, $0.position, MessageRecord.decode($0.payload)) }
+            }
         }
         return out
     }

@@ -24,7 +24,7 @@ extension MessageQueue {
         let from = l.readPosition
         let generation = self.generation
         self.levels[level].loading = true
-        let entries = (try? await LocalTopicCalls.read(l.topic, from: from, limit: Self.windowCapacity - l.window.count)) ?? []
+        let entries = (try? await IndexTopicCalls.read(l.topic, from: from, limit: Self.windowCapacity - l.window.count)) ?? []
         // Entries present at open may have been acknowledged individually before the restart.
         var acknowledged: Set<Position> = []
         for e in entries where e.position < l.checkAcknowledgedBelow {
@@ -39,7 +39,7 @@ extension MessageQueue {
         var lostTransients: [Position] = []
         for e in entries {
             next = e.position.next
-            guard !acknowledged.contains(e.position), let entry = IndexEntry(decoding: e.payload) else { continue }
+            guard !acknowledged.contains(e.position), let entry = e.entry else { continue }
             if !entry.persistent, e.position < self.levels[level].checkAcknowledgedBelow {
                 lostTransients.append(e.position)  // from before a restart: the message is gone
                 continue

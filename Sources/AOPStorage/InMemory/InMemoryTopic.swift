@@ -72,6 +72,25 @@ public final class InMemoryTopic: Topic {
         }
     }
 
+    /// Up to `limit` entries from `from` (or the first one held), with their attached values (see
+    /// `readValuesNow(positions:)`).
+    public func readValuesNow(from: Position, limit: Int) throws(StorageError) -> [TopicValueEntry] {
+        try self.state.withLock { (state) throws(StorageError) -> [TopicValueEntry] in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            guard limit > 0 else { return [] }
+            let start = max(from.raw, state.firstPosition)
+            guard start < state.nextPosition else { return [] }
+            let end = min(state.nextPosition, start + UInt64(limit))
+            var result: [TopicValueEntry] = []
+            result.reserveCapacity(Int(end - start))
+            for raw in start..<end {
+                let entry = state.entries[state.head + Int(raw - state.firstPosition)]
+                result.append(TopicValueEntry(position: Position(raw), payload: entry.payload, value: entry.value))
+            }
+            return result
+        }
+    }
+
     /// The entries at `positions` that are still held, in order, with the values attached when they were
     /// appended (nil for entries appended without one).
     public func readValuesNow(positions: [Position]) throws(StorageError) -> [TopicValueEntry] {
