@@ -75,16 +75,24 @@ final class EmbeddedRuntime: Sendable {
         } catch {
             throw await fail("cannot open storage", error)
         }
-        let broker = Broker(configuration: configuration.broker, storage: storage!, logger: logger)
+        do {
+            if !configuration.listeners.isEmpty {
+                ioLoops = try RingLoopGroup(loops: max(1, configuration.ioThreads), namePrefix: "aop-embedded-io")
+            }
+        } catch {
+            throw await fail("cannot open listener", error)
+        }
+        // As in aop-server (BrokerService): the vhost, exchange and queue actors run on the first io ring,
+        // with the connections it serves, so publish → route → enqueue → deliver stays on one thread.
+        let broker = Broker(configuration: configuration.broker, storage: storage!, logger: logger,
+                            executor: ioLoops?.loops[0])
         do {
             try await broker.start()
         } catch {
             throw await fail("cannot start broker", error)
         }
         do {
-            if !configuration.listeners.isEmpty {
-                let loops = try RingLoopGroup(loops: max(1, configuration.ioThreads), namePrefix: "aop-embedded-io")
-                ioLoops = loops
+            if let loops = ioLoops {
                 for l in configuration.listeners {
                     listeners.append(try TCPListener.bind(host: l.host, port: l.port, group: loops))
                 }

@@ -149,6 +149,7 @@ extension AMQPConnection {
     /// Consecutive publishes of one channel to one exchange: one `VirtualHost.beginPublish` call.
     struct PublishRun: Sendable {
         var exchange: String
+        /// Emptied once begun unless one of them is mandatory (see `beginPublish`).
         var requests: [PublishRequest] = []
         /// Confirm sequence numbers, parallel to `requests` (nil: no confirm).
         var sequences: [UInt64?] = []
@@ -186,10 +187,10 @@ extension AMQPConnection {
         for var run in runs {
             do {
                 let ticket = try await vhost.beginPublish(exchange: run.exchange, run.requests)
-                // Stored now: until the outcome, only a mandatory publish needs its body (for basic.return).
-                for i in run.requests.indices where !run.requests[i].mandatory {
-                    run.requests[i].message.body = []
-                }
+                // Stored now: until the outcome, only a mandatory publish needs its message (for
+                // basic.return). Without one the requests are dropped (messages are shared, so clearing
+                // bodies one by one would copy each message instead).
+                if !run.requests.contains(where: \.mandatory) { run.requests = [] }
                 begun.runs.append((run, ticket))
             } catch {
                 begun.failure = error
@@ -228,10 +229,9 @@ extension AMQPConnection {
             ackUpTo = nil
             ackCount = 0
         }
-        for (i, outcome) in outcomes.enumerated() where i < run.requests.count {
-            let request = run.requests[i]
-            if outcome == .unroutable && request.mandatory {
-                let m = request.message
+        for (i, outcome) in outcomes.enumerated() where i < run.sequences.count {
+            if outcome == .unroutable, i < run.requests.count, run.requests[i].mandatory {
+                let m = run.requests[i].message
                 self.send {
                     $0.writeMethodFrame(channel: id, .basicReturn(BasicReturn(
                         replyCode: AMQPError.Code.noRoute.replyCode, replyText: "NO_ROUTE",

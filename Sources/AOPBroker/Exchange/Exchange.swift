@@ -14,16 +14,12 @@ actor Exchange {
     nonisolated var unownedExecutor: UnownedSerialExecutor { self.placement.executor }
     let persistentSlot: MessageTopicSlot
     let transientSlot: MessageTopicSlot
-    /// Where transient messages go once appended, so queues need not decode them again.
-    let decoded: DecodedMessageCache
 
     private var busy = false
     private var waiters: Deque<CheckedContinuation<Void, Never>> = []
 
-    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot, decoded: DecodedMessageCache,
-         executor: ActorExecutor) {
+    init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot, executor: ActorExecutor) {
         self.name = name
-        self.decoded = decoded
         self.placement = executor
         self.persistentSlot = persistent
         self.transientSlot = transient
@@ -55,7 +51,7 @@ actor Exchange {
         var unsynced: Position?
         if !persistentIndices.isEmpty {
             do {
-                let appended = try await self.persistentSlot.topic.appendWritten(persistentIndices.map { items[$0].payload })
+                let appended = try await self.persistentSlot.topic.appendWritten(persistentIndices.map { items[$0].record })
                 for (i, p) in zip(persistentIndices, appended) { positions[i] = p }
                 unsynced = appended.last
             } catch {
@@ -65,12 +61,16 @@ actor Exchange {
         }
         if !transientIndices.isEmpty {
             do {
-                let appended = try await LocalTopicCalls.append(self.transientSlot.topic,
-                                                                transientIndices.map { items[$0].payload })
+                let appended: [Position]
+                if let memory = self.transientSlot.topic as? InMemoryTopic {
+                    // The message itself is the entry: no record encoded here nor decoded by the queues.
+                    appended = try memory.appendNow(transientIndices.map { items[$0].payload },
+                                                    values: transientIndices.map { items[$0].message })
+                } else {
+                    appended = try await LocalTopicCalls.append(self.transientSlot.topic,
+                                                                transientIndices.map { items[$0].record })
+                }
                 for (i, p) in zip(transientIndices, appended) { positions[i] = p }
-                // Before indexing: a queue may dispatch as soon as its entries are in.
-                self.decoded.insert(topicID: self.transientSlot.id, positions: appended,
-                                    messages: transientIndices.map { items[$0].message })
             } catch {
                 if error.code == .noSpace { for i in transientIndices { noSpace[i] = true } }
             }
@@ -104,13 +104,21 @@ actor Exchange {
         return outcomes
     }
 
-    /// Entries of the message topics not yet covered by their replicator (after a crash), oldest first.
-    func unreplicated(limit: Int) async -> [(persistent: Bool, entry: TopicEntry)] {
-        var out: [(Bool, TopicEntry)] = []
+    /// Entries of the message topics not yet covered by their replicator (after a crash), oldest first:
+    /// position and message (nil when the record does not decode).
+    func unreplicated(limit: Int) async -> [(persistent: Bool, position: Position, message: Message?)] {
+        var out: [(Bool, Position, Message?)] = []
         for slot in [self.persistentSlot, self.transientSlot] {
             let from = await slot.replicator.markDeletePosition
-            let entries = (try? await slot.topic.read(from: from, limit: limit)) ?? []
-            out += entries.map { (slot.id == self.persistentSlot.id, $0) }
+            let persistent = slot.id == self.persistentSlot.id
+            if let memory = slot.topic as? InMemoryTopic {
+                // Transient messages are held as values (see `beginPublish`).
+                let entries = (try? memory.readValuesNow(from: from, limit: limit)) ?? []
+                out += entries.map { (persistent, $0.position, ($0.value as? Message) ?? MessageRecord.decode($0.payload)) }
+            } else {
+                let entries = (try? await slot.topic.read(from: from, limit: limit)) ?? []
+                out += entries.map { (persistent, $0.position, MessageRecord.decode($0.payload)) }
+            }
         }
         return out
     }

@@ -2,9 +2,10 @@ import AOPStorage
 
 /// A message the vhost has routed, ready for the exchange's append-then-index pipeline.
 struct RoutedPublish: Sendable {
-    /// `MessageRecord`-encoded message.
+    /// `MessageRecord`-encoded message; empty for a transient message (an in-memory topic keeps
+    /// `message` itself, see `record`).
     var payload: [UInt8]
-    /// The message itself, for `DecodedMessageCache` (transient messages routed to several queues).
+    /// The message itself (nil only for entries replayed after a crash, which are not appended again).
     var message: Message?
     /// Stored in the persistent message topic (persistent message reaching a durable queue).
     var persistent: Bool
@@ -14,6 +15,14 @@ struct RoutedPublish: Sendable {
     var expiration: Int64?
     /// The `priority` property (0 when absent).
     var priority: UInt8
+}
+
+extension RoutedPublish {
+    /// The `MessageRecord` to store when the topic is not an in-memory one.
+    var record: [UInt8] {
+        if self.payload.isEmpty, let message = self.message { return MessageRecord.encode(message) }
+        return self.payload
+    }
 }
 
 /// Where a routed message goes: its destination queues, and whether any of them is durable.

@@ -2,20 +2,55 @@ public import AOPWire
 
 /// A published message as the broker keeps it: exchange and routing key it was published with,
 /// its properties (headers included, preserved exactly) and body.
+///
+/// A value type backed by one immutable shared object: copying a message (into a routed publish, an
+/// in-memory topic, a delivery, several queues of a fanout) is one retain, not a copy of four fields.
+/// Setting a field makes a new object (rare: dead-lettering, BCC removal); reads borrow the fields.
 public struct Message: Sendable, Hashable {
-    public var exchange: String
-    public var routingKey: String
-    public var properties: BasicProperties
-    public var body: [UInt8]
+    private var storage: MessageStorage
 
     public init(exchange: String, routingKey: String, properties: BasicProperties, body: [UInt8]) {
-        self.exchange = exchange
-        self.routingKey = routingKey
-        self.properties = properties
-        self.body = body
+        self.storage = MessageStorage(exchange: exchange, routingKey: routingKey, properties: properties, body: body)
     }
 
-    public var isPersistent: Bool { self.properties.isPersistent }
+    public var exchange: String {
+        get { self.storage.exchange }
+        set { self.storage = self.storage.with(exchange: newValue) }
+    }
+
+    public var routingKey: String {
+        get { self.storage.routingKey }
+        set { self.storage = self.storage.with(routingKey: newValue) }
+    }
+
+    public var properties: BasicProperties {
+        get { self.storage.properties }
+        set { self.storage = self.storage.with(properties: newValue) }
+    }
+
+    public var body: [UInt8] {
+        get { self.storage.body }
+        set { self.storage = self.storage.with(body: newValue) }
+    }
+
+    public var isPersistent: Bool { self.storage.properties.isPersistent }
+
+    /// Whether both values share one storage object (a copy, not an equal message built separately).
+    func sharesStorage(with other: Message) -> Bool { self.storage === other.storage }
+
+
+    public static func == (lhs: Message, rhs: Message) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.exchange == rhs.exchange && lhs.routingKey == rhs.routingKey
+                && lhs.properties == rhs.properties && lhs.body == rhs.body)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.exchange)
+        hasher.combine(self.routingKey)
+        hasher.combine(self.properties)
+        hasher.combine(self.body)
+    }
 }
 
 /// One publish inside a batch handed from a channel to the broker.

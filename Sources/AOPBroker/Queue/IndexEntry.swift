@@ -5,15 +5,30 @@ import AOPStorage
 ///
 /// Record layout (26 bytes, big-endian): `u8 version(1)`, `u32 topic id`, `u64 message position`,
 /// `i64 expires-at (ms since the Unix epoch, 0 = never)`, `u32 body size`, `u8 flags (bit 0 = persistent)`.
+///
+/// In memory it is 24 bytes (the persistent flag is the top bit of the body-size word), so an in-memory
+/// index topic holds it as a value without boxing it (`InMemoryTopic.appendNow(_:values:)`).
 struct IndexEntry: Hashable, Sendable {
     static let version: UInt8 = 1
     static let encodedSize = 26
+    private static let persistentBit: UInt32 = 1 << 31
 
-    var topicID: UInt32
     var messagePosition: Position
     var expiresAt: Int64
-    var bodySize: UInt32
-    var persistent: Bool
+    var topicID: UInt32
+    /// Body size (31 bits) and the persistent flag (bit 31).
+    private var sizeAndFlags: UInt32
+
+    /// Body size in bytes (at most 2^31 - 1: larger sizes are clamped, far above any allowed message).
+    var bodySize: UInt32 {
+        get { self.sizeAndFlags & ~Self.persistentBit }
+        set { self.sizeAndFlags = (self.sizeAndFlags & Self.persistentBit) | min(newValue, ~Self.persistentBit) }
+    }
+
+    var persistent: Bool {
+        get { self.sizeAndFlags & Self.persistentBit != 0 }
+        set { self.sizeAndFlags = newValue ? self.sizeAndFlags | Self.persistentBit : self.sizeAndFlags & ~Self.persistentBit }
+    }
 
     func encoded() -> [UInt8] {
         var out: [UInt8] = []
@@ -42,19 +57,15 @@ struct IndexEntry: Hashable, Sendable {
             for i in 0..<MemoryLayout<T>.size { v = (v << 8) | T(truncatingIfNeeded: bytes[at + i]) }
             return v
         }
-        self.topicID = get(1, UInt32.self)
-        self.messagePosition = Position(get(5, UInt64.self))
-        self.expiresAt = get(13, Int64.self)
-        self.bodySize = get(21, UInt32.self)
-        self.persistent = bytes[25] & 1 != 0
+        self.init(topicID: get(1, UInt32.self), messagePosition: Position(get(5, UInt64.self)),
+                  expiresAt: get(13, Int64.self), bodySize: get(21, UInt32.self), persistent: bytes[25] & 1 != 0)
     }
 
     init(topicID: UInt32, messagePosition: Position, expiresAt: Int64, bodySize: UInt32, persistent: Bool) {
         self.topicID = topicID
         self.messagePosition = messagePosition
         self.expiresAt = expiresAt
-        self.bodySize = bodySize
-        self.persistent = persistent
+        self.sizeAndFlags = min(bodySize, ~Self.persistentBit) | (persistent ? Self.persistentBit : 0)
     }
 
     func isExpired(now: Int64) -> Bool { self.expiresAt != 0 && self.expiresAt <= now }

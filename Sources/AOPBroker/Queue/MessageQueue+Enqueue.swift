@@ -59,7 +59,7 @@ extension MessageQueue {
         var groups: [WrittenIndex.Group] = []
         for (level, group) in perLevel.enumerated() where !group.isEmpty {
             do {
-                let appended = try await LocalTopicCalls.appendWritten(self.levels[level].topic, group.map { $0.entry.encoded() })
+                let appended = try await IndexTopicCalls.appendWritten(self.levels[level].topic, group.map(\.entry))
                 groups.append(.init(level: level, slots: group.map(\.slot), entries: group.map(\.entry),
                                     positions: appended))
             } catch {

@@ -38,10 +38,10 @@ extension MessageQueue {
                 var stale: [Position] = []
                 var recoveredEnds: [UInt32: Position] = [:]
                 while position < end {
-                    let chunk = try await topic.read(from: position, limit: 1024)
+                    let chunk = try await IndexTopicCalls.read(topic, from: position, limit: 1024)
                     guard let last = chunk.last else { break }
                     for e in chunk {
-                        guard let entry = IndexEntry(decoding: e.payload) else { continue }
+                        guard let entry = e.entry else { continue }
                         if entry.persistent {
                             if recoveredEnds[entry.topicID] == nil {
                                 recoveredEnds[entry.topicID] = messageTopics.topic(entry.topicID)?.recoveredEnd

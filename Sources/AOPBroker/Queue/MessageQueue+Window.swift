@@ -24,7 +24,7 @@ extension MessageQueue {
         let from = l.readPosition
         let generation = self.generation
         self.levels[level].loading = true
-        let entries = (try? await LocalTopicCalls.read(l.topic, from: from, limit: Self.windowCapacity - l.window.count)) ?? []
+        let entries = (try? await IndexTopicCalls.read(l.topic, from: from, limit: Self.windowCapacity - l.window.count)) ?? []
         // Entries present at open may have been acknowledged individually before the restart.
         var acknowledged: Set<Position> = []
         for e in entries where e.position < l.checkAcknowledgedBelow {
@@ -39,7 +39,7 @@ extension MessageQueue {
         var lostTransients: [Position] = []
         for e in entries {
             next = e.position.next
-            guard !acknowledged.contains(e.position), let entry = IndexEntry(decoding: e.payload) else { continue }
+            guard !acknowledged.contains(e.position), let entry = e.entry else { continue }
             if !entry.persistent, e.position < self.levels[level].checkAcknowledgedBelow {
                 lostTransients.append(e.position)  // from before a restart: the message is gone
                 continue
@@ -105,18 +105,26 @@ extension MessageQueue {
             }
         }
         let positions = entries.map(\.messagePosition)
-        for (topicID, all) in groups {
-            // Transient messages just stored are usually still held decoded.
-            let slots = self.topics.decoded.lookup(topicID: topicID, positions: positions, indices: all, into: &out)
-            guard !slots.isEmpty, let topic = self.topics.topic(topicID) else { continue }
-            let found = (try? await LocalTopicCalls.read(topic, positions: slots.map { positions[$0] })) ?? []
+        for (topicID, slots) in groups {
+            guard let topic = self.topics.topic(topicID) else { continue }
+            let wanted = slots.count == entries.count ? positions : slots.map { positions[$0] }
             // `found` keeps the order of the positions asked for, without the missing ones.
             var next = 0
-            for entry in found {
-                while next < slots.count, entries[slots[next]].messagePosition != entry.position { next += 1 }
-                guard next < slots.count else { break }
-                out[slots[next]] = MessageRecord.decode(entry.payload)
+            func place(_ position: Position, _ message: Message?) {
+                while next < slots.count, entries[slots[next]].messagePosition != position { next += 1 }
+                guard next < slots.count else { return }
+                out[slots[next]] = message
                 next += 1
+            }
+            if let memory = topic as? InMemoryTopic {
+                // Transient messages are held as they are; records only when appended encoded.
+                for entry in (try? memory.readValuesNow(positions: wanted)) ?? [] {
+                    place(entry.position, (entry.value as? Message) ?? MessageRecord.decode(entry.payload))
+                }
+            } else {
+                for entry in (try? await LocalTopicCalls.read(topic, positions: wanted)) ?? [] {
+                    place(entry.position, MessageRecord.decode(entry.payload))
+                }
             }
         }
         return out

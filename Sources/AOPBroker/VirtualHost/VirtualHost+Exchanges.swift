@@ -120,7 +120,7 @@ extension VirtualHost {
         do {
             let persistent = try await self.openSlot("exchange.\(self.name).\(d.name)", kind: .persistent)
             let transient = try await self.openSlot("exchange-transient.\(self.name).\(d.name)", kind: .nonPersistent)
-            return Exchange(name: d.name, persistent: persistent, transient: transient, decoded: self.topics.decoded,
+            return Exchange(name: d.name, persistent: persistent, transient: transient,
                             executor: self.placement.forChild())
         } catch {
             throw Self.storageFailure(error)

@@ -71,14 +71,13 @@ extension VirtualHost {
         return RouteTargets(queues: queues, durable: durable)
     }
 
-    /// Encodes a message for the exchange pipeline; nil when it reaches no queue.
+    /// Prepares a message for the exchange pipeline (encoded when it goes to disk); nil when it reaches no queue.
     static func routed(_ message: Message, to targets: RouteTargets) -> RoutedPublish? {
         guard !targets.queues.isEmpty else { return nil }
         let expiration = (try? MessageExpiration.of(message.properties)) ?? nil
         let persistent = message.isPersistent && targets.durable
-        // Kept decoded for the queues only when several share it (one queue decodes it as cheaply).
-        let shared = !persistent && targets.queues.count > 1 && message.body.count <= DecodedMessageCache.maxBodySize
-        return RoutedPublish(payload: MessageRecord.encode(message), message: shared ? message : nil,
+        // A transient message is kept as it is by the in-memory topic: encoded only for disk.
+        return RoutedPublish(payload: persistent ? MessageRecord.encode(message) : [], message: message,
                              persistent: persistent,
                              queues: targets.queues, bodySize: UInt32(clamping: message.body.count),
                              expiration: expiration?.milliseconds, priority: message.properties.priority ?? 0)

@@ -61,14 +61,14 @@ extension VirtualHost {
                 guard !pending.isEmpty else { break }
                 var items: [RoutedPublish] = []
                 var positions: [Position] = []
-                for (persistent, e) in pending {
+                for (persistent, position, message) in pending {
                     // Undecodable or unroutable entries are committed with no destination.
-                    var item = MessageRecord.decode(e.payload).flatMap { self.prepare($0, exchange: entry.definition.name) }
+                    var item = message.flatMap { self.prepare($0, exchange: entry.definition.name) }
                         ?? RoutedPublish(payload: [], persistent: persistent, queues: [], bodySize: 0,
                                          expiration: nil, priority: 0)
                     item.persistent = persistent
                     items.append(item)
-                    positions.append(e.position)
+                    positions.append(position)
                 }
                 await entry.actor.replay(items, positions: positions)
                 if pending.count < 1024 { break }

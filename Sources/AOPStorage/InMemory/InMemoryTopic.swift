@@ -8,9 +8,15 @@ public final class InMemoryTopic: Topic {
     public let name: String
     public let kind: TopicKind
 
+    /// One entry: its payload and, when the appender attached one, the value it stands for.
+    private struct Entry {
+        var payload: [UInt8]
+        var value: (any Sendable)?
+    }
+
     private struct State {
-        /// Payloads from `entries[head]` (position `firstPosition`) to the end.
-        var entries: [[UInt8]] = []
+        /// Entries from `entries[head]` (position `firstPosition`) to the end.
+        var entries: [Entry] = []
         var head = 0
         var firstPosition: UInt64 = 0
         var cursors: [String: InMemoryCursor] = [:]
@@ -49,8 +55,55 @@ public final class InMemoryTopic: Topic {
         try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [Position] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             let first = state.nextPosition
-            state.entries.append(contentsOf: payloads)
+            for payload in payloads { state.entries.append(Entry(payload: payload, value: nil)) }
             return (0..<UInt64(payloads.count)).map { Position(first + $0) }
+        }
+    }
+
+    /// Appends entries that carry a value instead of (or besides) an encoded payload: `values[i]` is kept
+    /// as it is and returned by `readValuesNow`, so an in-memory user need not encode and decode what it
+    /// stores. Readers through the `Topic` protocol see `payloads[i]` (which may be empty).
+    public func appendNow(_ payloads: [[UInt8]], values: [(any Sendable)?]) throws(StorageError) -> [Position] {
+        precondition(payloads.count == values.count, "one value per payload")
+        return try self.state.withLock { (state) throws(StorageError) -> [Position] in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            let first = state.nextPosition
+            for (payload, value) in zip(payloads, values) { state.entries.append(Entry(payload: payload, value: value)) }
+            return (0..<UInt64(payloads.count)).map { Position(first + $0) }
+        }
+    }
+
+    /// Up to `limit` entries from `from` (or the first one held), with their attached values (see
+    /// `readValuesNow(positions:)`).
+    public func readValuesNow(from: Position, limit: Int) throws(StorageError) -> [TopicValueEntry] {
+        try self.state.withLock { (state) throws(StorageError) -> [TopicValueEntry] in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            guard limit > 0 else { return [] }
+            let start = max(from.raw, state.firstPosition)
+            guard start < state.nextPosition else { return [] }
+            let end = min(state.nextPosition, start + UInt64(limit))
+            var result: [TopicValueEntry] = []
+            result.reserveCapacity(Int(end - start))
+            for raw in start..<end {
+                let entry = state.entries[state.head + Int(raw - state.firstPosition)]
+                result.append(TopicValueEntry(position: Position(raw), payload: entry.payload, value: entry.value))
+            }
+            return result
+        }
+    }
+
+    /// The entries at `positions` that are still held, in order, with the values attached when they were
+    /// appended (nil for entries appended without one).
+    public func readValuesNow(positions: [Position]) throws(StorageError) -> [TopicValueEntry] {
+        try self.state.withLock { (state) throws(StorageError) -> [TopicValueEntry] in
+            guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
+            var result: [TopicValueEntry] = []
+            result.reserveCapacity(positions.count)
+            for position in positions where position.raw >= state.firstPosition && position.raw < state.nextPosition {
+                let entry = state.entries[state.head + Int(position.raw - state.firstPosition)]
+                result.append(TopicValueEntry(position: position, payload: entry.payload, value: entry.value))
+            }
+            return result
         }
     }
 
@@ -70,7 +123,7 @@ public final class InMemoryTopic: Topic {
             result.reserveCapacity(Int(end - start))
             for raw in start..<end {
                 let index = state.head + Int(raw - state.firstPosition)
-                result.append(TopicEntry(position: Position(raw), payload: state.entries[index]))
+                result.append(TopicEntry(position: Position(raw), payload: state.entries[index].payload))
             }
             return result
         }
@@ -88,7 +141,7 @@ public final class InMemoryTopic: Topic {
             result.reserveCapacity(positions.count)
             for position in positions where position.raw >= state.firstPosition && position.raw < state.nextPosition {
                 let index = state.head + Int(position.raw - state.firstPosition)
-                result.append(TopicEntry(position: position, payload: state.entries[index]))
+                result.append(TopicEntry(position: position, payload: state.entries[index].payload))
             }
             return result
         }
@@ -112,8 +165,8 @@ public final class InMemoryTopic: Topic {
             let end = min(limit.raw, state.nextPosition)
             guard end > state.firstPosition else { return }
             let drop = Int(end - state.firstPosition)
-            // Release the payloads now; compact the array when the dropped prefix is large.
-            for i in state.head..<(state.head + drop) { state.entries[i] = [] }
+            // Release the payloads (and values) now; compact the array when the dropped prefix is large.
+            for i in state.head..<(state.head + drop) { state.entries[i] = Entry(payload: [], value: nil) }
             state.head += drop
             state.firstPosition = end
             if state.head > 1024, state.head * 2 > state.entries.count {
