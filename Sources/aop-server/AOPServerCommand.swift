@@ -40,6 +40,7 @@ struct AOPServerCommand: AsyncParsableCommand {
     var heartbeat: UInt16?
 
     func run() async throws {
+        let mallocSettings = MallocTuning.apply()  // first: before the rings and storage allocate
         var configuration = ServerConfiguration()
         if let path = self.config {
             guard let text = try? readFile(path) else {
@@ -69,6 +70,7 @@ struct AOPServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "aop")
+        if !mallocSettings.isEmpty { logger.debug("malloc: \(mallocSettings.joined(separator: ", "))") }
         raiseOpenFileLimit(logger: logger)
 
         do {
