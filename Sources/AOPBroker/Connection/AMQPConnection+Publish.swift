@@ -114,7 +114,6 @@ extension AMQPConnection {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Suspends the publish worker until `wakePublishWorker()`.
     /// Reports a pipelined batch's outcomes and releases its place in the pipeline.
     private func finishPublishBatch(channel id: UInt16, _ begun: BegunPublish, count: Int) async {
         await self.finishPublish(channel: id, begun)
@@ -128,6 +127,7 @@ extension AMQPConnection {
         self.wakePublishWorker()
     }
 
+    /// Suspends the publish worker until `wakePublishWorker()`.
     private func waitForPublishWork() async {
         await withCheckedContinuation { self.publishWorkerWakeup = $0 }
     }
