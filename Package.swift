@@ -67,10 +67,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // glibc malloc tuning applied by aop-server at start-up (mallopt's parameters are C macros).
+        .target(name: "CAOPMalloc"),
         .executableTarget(
             name: "aop-server",
             dependencies: [
-                "AOPServer",
+                "AOPServer", "CAOPMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

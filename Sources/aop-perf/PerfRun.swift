@@ -93,7 +93,7 @@ struct PerfRun: Sendable {
             let channel = try await connection.openChannel()
             let consumer = Consumer(channel: channel, queue: options.queueName(j % options.queues), stats: self.stats,
                                     autoack: options.autoack, prefetch: options.prefetch, multiAck: options.multiAck)
-            consumerTasks.append(Task { await consumer.run() })
+            consumerTasks.append(Task(executorPreference: connection.loop) { await consumer.run() })
         }
         let producerPlan = Producer.Plan(
             count: options.count.map { total in (total + max(1, options.producers) - 1) / max(1, options.producers) },
@@ -115,7 +115,7 @@ struct PerfRun: Sendable {
                 plan.count = total / options.producers + (i < total % options.producers ? 1 : 0)
             }
             let producer = Producer(channel: channel, encoder: encoder, stats: self.stats, plan: plan)
-            producerTasks.append(Task { await producer.run() })
+            producerTasks.append(Task(executorPreference: connection.loop) { await producer.run() })
         }
 
         let window = try await self.monitor(connections: working)

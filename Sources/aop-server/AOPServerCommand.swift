@@ -43,6 +43,7 @@ struct AOPServerCommand: AsyncParsableCommand {
     var socketFaults: String?
 
     func run() async throws {
+        let mallocSettings = MallocTuning.apply()  // first: before the rings and storage allocate
         var configuration = ServerConfiguration()
         if let path = self.config {
             guard let text = try? readFile(path) else {
@@ -80,6 +81,7 @@ struct AOPServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "aop")
+        if !mallocSettings.isEmpty { logger.debug("malloc: \(mallocSettings.joined(separator: ", "))") }
         raiseOpenFileLimit(logger: logger)
 
         do {

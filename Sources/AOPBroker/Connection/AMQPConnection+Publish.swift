@@ -61,7 +61,9 @@ extension AMQPConnection {
             return
         }
         self.publishWorkerRunning = true
-        Task { await self.runPublishWorker() }
+        // On the ring, not a plain `Task {}`: that would start on the global pool, and the worker's
+        // nonisolated awaits (publish tickets) would hop there and back for every batch.
+        Task(executorPreference: self.socket.loop) { await self.runPublishWorker() }
     }
 
     /// Publishes queued batches in arrival order, merging what queued up per channel (per-channel order
@@ -100,17 +102,9 @@ extension AMQPConnection {
                 let begun = await self.beginPublish(channel: id, batches)
                 self.publishBatchesInFlight += 1
                 let before = previous
-                previous = Task {
+                previous = Task(executorPreference: self.socket.loop) {
                     await before?.value   // outcomes are reported in batch order
-                    await self.finishPublish(channel: id, begun)
-                    self.publishQueuedCount -= count
-                    self.publishesPerChannel[id, default: 0] -= count
-                    if self.publishesPerChannel[id] == 0 {
-                        self.publishesPerChannel[id] = nil
-                        for waiter in self.channelPublishWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
-                    }
-                    self.publishBatchesInFlight -= 1
-                    self.wakePublishWorker()
+                    await self.finishPublishBatch(channel: id, begun, count: count)
                 }
             }
         }
@@ -118,6 +112,19 @@ extension AMQPConnection {
         let waiters = self.publishIdleWaiters
         self.publishIdleWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Reports a pipelined batch's outcomes and releases its place in the pipeline.
+    private func finishPublishBatch(channel id: UInt16, _ begun: BegunPublish, count: Int) async {
+        await self.finishPublish(channel: id, begun)
+        self.publishQueuedCount -= count
+        self.publishesPerChannel[id, default: 0] -= count
+        if self.publishesPerChannel[id] == 0 {
+            self.publishesPerChannel[id] = nil
+            for waiter in self.channelPublishWaiters.removeValue(forKey: id) ?? [] { waiter.resume() }
+        }
+        self.publishBatchesInFlight -= 1
+        self.wakePublishWorker()
     }
 
     /// Suspends the publish worker until `wakePublishWorker()`.

@@ -1,0 +1,16 @@
+#include "aop_malloc.h"
+#include <stdlib.h>  // defines __GLIBC__ (via <features.h>) on glibc
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+
+int aop_malloc_set_arena_max(int value) { return mallopt(M_ARENA_MAX, value); }
+int aop_malloc_set_mmap_threshold(int value) { return mallopt(M_MMAP_THRESHOLD, value); }
+int aop_malloc_set_trim_threshold(int value) { return mallopt(M_TRIM_THRESHOLD, value); }
+int aop_malloc_trim(void) { return malloc_trim(0); }
+#else
+int aop_malloc_set_arena_max(int value) { (void)value; return 0; }
+int aop_malloc_set_mmap_threshold(int value) { (void)value; return 0; }
+int aop_malloc_set_trim_threshold(int value) { (void)value; return 0; }
+int aop_malloc_trim(void) { return 0; }
+#endif
