@@ -22,7 +22,9 @@ extension AMQPClientConnection {
             do {
                 try self.process(chunk)
                 while let full = self.fullConsumers.popLast() {
+                    self.isReaderPaused = true
                     await full.queue.waitForDrain(isolation: self)
+                    self.isReaderPaused = false
                 }
             } catch {
                 var flush = false
@@ -120,7 +122,8 @@ extension AMQPClientConnection {
 
     private func handleContent(_ span: ContentSpan, raw: UnsafeRawBufferPointer) throws(AMQPClientError) {
         guard let channel = self.channels[span.channel] else {
-            throw .protocolViolation("content on channel \(span.channel), which is not open")
+            // Sent before the server saw our channel.close, or crossing it: discarded (spec, channel.close).
+            return
         }
         switch span.methodID {
         case 50:
@@ -149,7 +152,11 @@ extension AMQPClientConnection {
             consumer = known.consumer
         } else {
             guard let channel = self.channels[span.channel] else {
-                throw .protocolViolation("content on channel \(span.channel), which is not open")
+                // The channel closed (or its close crossed this delivery): discarded, as the spec asks
+                // after channel.close, but counted on the closed channel so it is never dropped silently.
+                self.closedChannels[span.channel]?.recordUnexpected(
+                    AMQPUnexpectedDelivery(consumerTag: String(decoding: tagBytes, as: UTF8.self), deliveryTag: deliveryTag))
+                return
             }
             guard let found = channel.consumer(tag: tagBytes) else {
                 channel.shared.recordUnexpected(
