@@ -1,3 +1,4 @@
+import Synchronization
 import AOPIO
 import AOPWire
 
@@ -152,10 +153,9 @@ extension AMQPClientConnection {
             consumer = known.consumer
         } else {
             guard let channel = self.channels[span.channel] else {
-                // The channel closed (or its close crossed this delivery): discarded, as the spec asks
-                // after channel.close, but counted on the closed channel so it is never dropped silently.
-                self.closedChannels[span.channel]?.recordUnexpected(
-                    AMQPUnexpectedDelivery(consumerTag: String(decoding: tagBytes, as: UTF8.self), deliveryTag: deliveryTag))
+                // The channel closed: discarded, as the spec asks, but counted on the closed channel so it
+                // is never dropped silently. RabbitMQ sends deliveries that race its own channel.close.
+                self.closedChannels[span.channel]?.discardedAfterClose.wrappingAdd(1, ordering: .relaxed)
                 return
             }
             guard let found = channel.consumer(tag: tagBytes) else {

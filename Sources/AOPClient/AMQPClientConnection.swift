@@ -37,9 +37,9 @@ public actor AMQPClientConnection {
     /// Why the connection ended; nil while it is open.
     public internal(set) var closeError: AMQPClientError?
     var channels: [UInt16: ChannelState] = [:]
-    /// Channels that closed (close-ok, or the server's close) whose number was not reused since: content
-    /// the server sent before it saw our close, or that crossed our close-ok, is discarded (recorded as
-    /// unexpected deliveries of that channel), not a protocol violation.
+    /// Channels that closed (our close-ok, or the server's close) whose number was not reused since:
+    /// content that still arrives for them is discarded (counted in the channel's `deliveriesAfterClose`),
+    /// not a protocol violation.
     var closedChannels: [UInt16: ChannelSharedState] = [:]
     var nextChannelID: UInt16 = 1
     var scanner = FrameScanner(maxFrameSize: 0)
