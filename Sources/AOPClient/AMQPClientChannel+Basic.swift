@@ -33,7 +33,7 @@ extension AMQPClientChannel {
     /// `basic.cancel`: waits for `cancel-ok`. Deliveries that arrive before it still reach the consumer; its
     /// sequences end at `cancel-ok`.
     nonisolated(nonsending) public func basicCancel(_ consumerTag: String) async throws(AMQPClientError) {
-        _ = try await self.connection.rpc(self, .basicCancel(BasicCancel(consumerTag: consumerTag)), replies: [(60, 31)])
+        try await self.connection.cancelConsumer(self, tag: consumerTag)
     }
 
     /// `basic.get`: one message, or nil when the queue is empty.

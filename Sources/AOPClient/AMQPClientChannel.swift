@@ -26,6 +26,12 @@ public final class AMQPClientChannel: Sendable {
     /// its `cancel-ok` / server cancel). They are not delivered anywhere else.
     public var unexpectedDeliveryCount: Int { self.shared.unexpectedCount.load(ordering: .relaxed) }
 
+    /// `basic.deliver`s that arrived after the channel had closed (after the server's `channel.close`, or
+    /// after the `close-ok` of ours) and were discarded, as the spec asks of a closed channel. RabbitMQ
+    /// sends such deliveries when they race its `channel.close` (their messages are requeued in ack mode,
+    /// gone in no-ack mode). They are not counted in `unexpectedDeliveryCount`.
+    public var deliveriesAfterClose: Int { self.shared.discardedAfterClose.load(ordering: .relaxed) }
+
     /// The first 1000 unexpected deliveries (consumer tag and delivery tag).
     public var unexpectedDeliveries: [AMQPUnexpectedDelivery] { self.shared.unexpected.withLock { $0 } }
 

@@ -14,11 +14,13 @@ extension AMQPClientConnection {
         case .channelClose(let close):
             self.send(.channelCloseOk(ChannelCloseOk()), channel: id)
             self.channels[id] = nil
+            self.closedChannels[id] = channel.shared
             let code: AMQPClientError.Code = channel.status == .closing ? .channelClosed : .channelClosedByServer
             channel.fail(AMQPClientError(code, replyCode: close.replyCode, close.replyText,
                                          classID: close.classID, methodID: close.methodID))
         case .channelCloseOk where channel.status == .closing:
             self.channels[id] = nil
+            self.closedChannels[id] = channel.shared
             try self.completeRPC(channel: channel, classID: 20, methodID: 41, reply: .method(method))
             channel.fail(AMQPClientError(.channelClosed, "channel \(id) closed by client"))
         case .channelFlow(let flow):

@@ -12,6 +12,7 @@ extension AMQPClientConnection {
         let id = try self.allocateChannelID()
         let channel = ChannelState(id: id, loop: self.loop)
         self.channels[id] = channel
+        self.closedChannels[id] = nil
         _ = try await self.rpc(channel, .channelOpen(ChannelOpen()), replies: [(20, 11)])
         channel.status = .open
         return AMQPClientChannel(connection: self, id: id, shared: channel.shared)
@@ -36,8 +37,18 @@ extension AMQPClientConnection {
             throw error
         }
         channel.status = .closing
+        // The close-ok must be read even when nobody reads these consumers any more.
+        for consumer in channel.consumers.values { consumer.queue.releaseBackpressure() }
         _ = try await self.rpc(channel, .channelClose(ChannelClose(replyCode: 200, replyText: "Goodbye", classID: 0,
                                                                    methodID: 0)), replies: [(20, 41)])
+    }
+
+    /// `basic.cancel`, waiting for `cancel-ok` (which ends the consumer's sequences).
+    func cancelConsumer(_ handle: AMQPClientChannel, tag: String) async throws(AMQPClientError) {
+        let channel = try self.usableChannel(handle)
+        // The cancel-ok must be read even when nobody reads this consumer any more.
+        channel.consumers[tag]?.queue.releaseBackpressure()
+        _ = try await self.rpc(channel, .basicCancel(BasicCancel(consumerTag: tag)), replies: [(60, 31)])
     }
 
     /// Sends a method that has no reply (ack, nack, reject) on an open channel.

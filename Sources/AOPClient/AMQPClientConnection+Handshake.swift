@@ -127,7 +127,8 @@ extension AMQPClientConnection {
                 self.scratch.writeHeartbeat()
                 self.writeScratch()
                 let now = ContinuousClock.now
-                if self.receivedChunks != lastSeen {
+                if self.receivedChunks != lastSeen || self.isReaderPaused {
+                    // Paused for a slow consumer, the reader does not read: silence is ours, not the server's.
                     lastSeen = self.receivedChunks
                     lastChange = now
                 } else if now - lastChange >= .nanoseconds(Int64(silenceLimit)) {

@@ -1,3 +1,4 @@
+import Synchronization
 import AOPIO
 import AOPWire
 
@@ -22,7 +23,9 @@ extension AMQPClientConnection {
             do {
                 try self.process(chunk)
                 while let full = self.fullConsumers.popLast() {
+                    self.isReaderPaused = true
                     await full.queue.waitForDrain(isolation: self)
+                    self.isReaderPaused = false
                 }
             } catch {
                 var flush = false
@@ -120,7 +123,8 @@ extension AMQPClientConnection {
 
     private func handleContent(_ span: ContentSpan, raw: UnsafeRawBufferPointer) throws(AMQPClientError) {
         guard let channel = self.channels[span.channel] else {
-            throw .protocolViolation("content on channel \(span.channel), which is not open")
+            // Sent before the server saw our channel.close, or crossing it: discarded (spec, channel.close).
+            return
         }
         switch span.methodID {
         case 50:
@@ -149,7 +153,10 @@ extension AMQPClientConnection {
             consumer = known.consumer
         } else {
             guard let channel = self.channels[span.channel] else {
-                throw .protocolViolation("content on channel \(span.channel), which is not open")
+                // The channel closed: discarded, as the spec asks, but counted on the closed channel so it
+                // is never dropped silently. RabbitMQ sends deliveries that race its own channel.close.
+                self.closedChannels[span.channel]?.discardedAfterClose.wrappingAdd(1, ordering: .relaxed)
+                return
             }
             guard let found = channel.consumer(tag: tagBytes) else {
                 channel.shared.recordUnexpected(

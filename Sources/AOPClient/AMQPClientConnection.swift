@@ -37,6 +37,10 @@ public actor AMQPClientConnection {
     /// Why the connection ended; nil while it is open.
     public internal(set) var closeError: AMQPClientError?
     var channels: [UInt16: ChannelState] = [:]
+    /// Channels that closed (our close-ok, or the server's close) whose number was not reused since:
+    /// content that still arrives for them is discarded (counted in the channel's `deliveriesAfterClose`),
+    /// not a protocol violation.
+    var closedChannels: [UInt16: ChannelSharedState] = [:]
     var nextChannelID: UInt16 = 1
     var scanner = FrameScanner(maxFrameSize: 0)
     var carry: [UInt8] = []
@@ -62,6 +66,8 @@ public actor AMQPClientConnection {
     static let consumerHighWater = 64
     /// Consumers whose queue reached its high water in the last read.
     var fullConsumers: [ConsumerState] = []
+    /// True while the reader waits for a consumer to drain (it reads nothing meanwhile).
+    var isReaderPaused = false
 
     /// How long `close()` waits for `close-ok`.
     static let closeTimeout = Duration.seconds(5)
@@ -150,6 +156,10 @@ public actor AMQPClientConnection {
             break
         }
         self.phase = .closing
+        // The close-ok must be read even when nobody reads some consumer any more.
+        for channel in self.channels.values {
+            for consumer in channel.consumers.values { consumer.queue.releaseBackpressure() }
+        }
         self.send(.connectionClose(ConnectionClose(replyCode: 200, replyText: "Goodbye", classID: 0, methodID: 0)),
                   channel: 0)
         let watchdog = Task {
@@ -181,6 +191,7 @@ public actor AMQPClientConnection {
         }
         let channels = self.channels
         self.channels = [:]
+        self.closedChannels = [:]
         for channel in channels.values { channel.fail(error) }
         self.blocked.finish(error.code == .connectionClosed ? nil : error)
         let waiters = self.closeWaiters

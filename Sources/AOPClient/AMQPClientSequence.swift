@@ -26,10 +26,11 @@ public struct AMQPClientSequence<Element: Sendable>: AsyncSequence, Sendable {
             }
             let queue = self.queue
             let connection = self.connection
+            let token = WaitToken()
             let result = await withTaskCancellationHandler {
-                await queue.nextResult(isolation: actor)
+                await queue.nextResult(isolation: actor, token: token)
             } onCancel: {
-                Task { await connection.cancelWaiter(queue) }
+                Task { await connection.cancelWaiter(queue, token: token) }
             }
             return try result.get()
         }

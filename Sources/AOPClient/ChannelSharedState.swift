@@ -14,6 +14,8 @@ final class ChannelSharedState: Sendable {
     /// The first `unexpectedLimit` unexpected deliveries.
     let unexpected = Mutex<[AMQPUnexpectedDelivery]>([])
     let closeError = Mutex<AMQPClientError?>(nil)
+    /// Deliveries that arrived after the channel closed and were discarded.
+    let discardedAfterClose = Atomic<Int>(0)
     static let unexpectedLimit = 1000
 
     func recordUnexpected(_ delivery: AMQPUnexpectedDelivery) {

@@ -27,8 +27,21 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
         self.lowWater = highWater == .max ? .max : highWater / 4
     }
 
+    /// Set by `releaseBackpressure`: the producer no longer waits for this queue.
+    private var backpressureReleased = false
+    /// The token of the `next` call that waits now (see `cancelWaiter(_:)`).
+    private var waiterToken: WaitToken?
+
     /// True when the producer should wait before pushing more.
-    var isFull: Bool { self.ending == nil && self.bufferedCount >= self.highWater }
+    var isFull: Bool { self.ending == nil && !self.backpressureReleased && self.bufferedCount >= self.highWater }
+
+    /// Stops making the producer wait for this queue (and wakes it if it waits now): called when the
+    /// client is about to end the consumer (cancel, channel or connection close), whose reply the reader
+    /// must still be able to read even if nobody reads this queue any more.
+    func releaseBackpressure() {
+        self.backpressureReleased = true
+        self.resumeDrainWaiter()
+    }
 
     /// Suspends until at most `lowWater` elements are buffered, or the queue is finished.
     func waitForDrain(isolation: isolated (any Actor)?) async {
@@ -55,6 +68,7 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
         guard self.ending == nil else { return }
         if let waiter = self.waiter {
             self.waiter = nil
+            self.waiterToken = nil
             waiter.resume(returning: .success(element))
         } else {
             self.items.append(element)
@@ -68,20 +82,24 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
         self.resumeDrainWaiter()
         if let waiter = self.waiter {
             self.waiter = nil
+            self.waiterToken = nil
             waiter.resume(returning: error.map { .failure($0) } ?? .success(nil))
         }
     }
 
-    /// Wakes a waiting `next` with nil (its task was cancelled).
-    func cancelWaiter() {
-        guard let waiter = self.waiter else { return }
+    /// Wakes the waiting `next` with nil if it is the call of `token` (whose task was cancelled). A
+    /// cancellation handled late (it hops to the loop) must not end a later `next`, which may run in a
+    /// task that was not cancelled.
+    func cancelWaiter(_ token: WaitToken) {
+        guard let waiter = self.waiter, self.waiterToken === token else { return }
         self.waiter = nil
+        self.waiterToken = nil
         waiter.resume(returning: .success(nil))
     }
 
     /// The next element; nil at the normal end or when the task is cancelled; the error the queue was
     /// finished with.
-    func nextResult(isolation: isolated (any Actor)?) async -> Result<Element?, AMQPClientError> {
+    func nextResult(isolation: isolated (any Actor)?, token: WaitToken) async -> Result<Element?, AMQPClientError> {
         if let element = self.pop() { return .success(element) }
         if let ending = self.ending {
             return ending.map { .failure($0) } ?? .success(nil)
@@ -100,6 +118,7 @@ final class LoopQueue<Element: Sendable>: @unchecked Sendable {
                 continuation.resume(returning: .success(nil))
             } else {
                 self.waiter = continuation
+                self.waiterToken = token
             }
         }
     }

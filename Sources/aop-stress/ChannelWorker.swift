@@ -38,6 +38,7 @@ struct ChannelWorker {
             self.context.log.record(channel.unexpectedDeliveries.map {
                 .unexpectedDelivery(channel: shared.id, consumerTag: $0.consumerTag, deliveryTag: $0.deliveryTag)
             })
+            self.context.stats.deliveriesAfterClose(channel.deliveriesAfterClose)
             self.context.log.record(.channelEnded(shared.id))
             if let exit { return exit }
         }

@@ -10,6 +10,8 @@ final class RunStats: Sendable {
         var connectFailures = 0
         var channelsOpened = 0
         var clientErrors: [String] = []
+        /// Deliveries that arrived after their channel had closed (discarded by the client).
+        var deliveriesAfterClose = 0
     }
     private let state = Mutex(Snapshot())
 
@@ -18,6 +20,10 @@ final class RunStats: Sendable {
     func connectionEnded(_ key: String) { self.state.withLock { $0.connectionEnds[key, default: 0] += 1 } }
     func connected() { self.state.withLock { $0.connects += 1 } }
     func connectFailed() { self.state.withLock { $0.connectFailures += 1 } }
+    func deliveriesAfterClose(_ count: Int) {
+        guard count > 0 else { return }
+        self.state.withLock { $0.deliveriesAfterClose += count }
+    }
     func channelOpened() { self.state.withLock { $0.channelsOpened += 1 } }
     /// Something the tool did not expect of the client (kept for the report, first 20).
     func clientError(_ text: String) {

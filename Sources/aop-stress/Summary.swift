@@ -37,6 +37,7 @@ enum Summary {
             ("brokerRSSPeakMiB", mib(report.rssPeak)),
             ("brokerRSSEndMiB", mib(report.rssEnd)),
             ("clientErrors", .array(s.clientErrors.map { .string($0) })),
+            ("deliveriesAfterClose", .int(s.deliveriesAfterClose)),
             ("stalls", .array(report.stalls.map { .string($0) })),
             ("violations", .int(report.violations.count)),
             ("violationsByKind", JSONWriter.counts(Dictionary(uniqueKeysWithValues: byKind.map { ($0.key.rawValue, $0.value) }))),

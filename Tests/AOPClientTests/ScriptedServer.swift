@@ -69,6 +69,24 @@ actor ScriptedServer {
         self.connection?.write(buffer.storage)
     }
 
+    /// A content method (`basic.return`, `basic.get-ok`) with its header and body.
+    func sendContent(_ method: AMQPMethod, channel: UInt16, body: [UInt8]) {
+        var buffer = ByteBuffer()
+        buffer.writeMethodFrame(channel: channel, method)
+        buffer.writeContent(channel: channel, properties: BasicProperties(), body: body, frameMax: 131_072)
+        self.connection?.write(buffer.storage)
+    }
+
+    /// Answers the client's `channel.open` and `basic.consume` (with `tag`) for `opening` and `consuming`.
+    func expectOpenAndConsume() async throws -> UInt16 {
+        let open = try await self.nextMethod()
+        self.send(.channelOpenOk(ChannelOpenOk()), channel: open.channel)
+        let consume = try await self.nextMethod()
+        guard case .basicConsume(let request) = consume.method else { throw IOError(errno: 71, operation: "expected basic.consume") }
+        self.send(.basicConsumeOk(BasicConsumeOk(consumerTag: request.consumerTag)), channel: open.channel)
+        return open.channel
+    }
+
     func sendRaw(_ bytes: [UInt8]) {
         self.connection?.write(bytes)
     }
