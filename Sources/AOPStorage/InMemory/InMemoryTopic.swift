@@ -65,7 +65,7 @@ public final class InMemoryTopic: Topic {
     /// stores. Readers through the `Topic` protocol see `payloads[i]` (which may be empty).
     public func appendNow(_ payloads: [[UInt8]], values: [(any Sendable)?]) throws(StorageError) -> [Position] {
         precondition(payloads.count == values.count, "one value per payload")
-        return try self.state.withLock { (state) throws(StorageError) -> [Position] in
+        return try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [Position] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             let first = state.nextPosition
             for (payload, value) in zip(payloads, values) { state.entries.append(Entry(payload: payload, value: value)) }
@@ -76,7 +76,7 @@ public final class InMemoryTopic: Topic {
     /// Up to `limit` entries from `from` (or the first one held), with their attached values (see
     /// `readValuesNow(positions:)`).
     public func readValuesNow(from: Position, limit: Int) throws(StorageError) -> [TopicValueEntry] {
-        try self.state.withLock { (state) throws(StorageError) -> [TopicValueEntry] in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [TopicValueEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             guard limit > 0 else { return [] }
             let start = max(from.raw, state.firstPosition)
@@ -95,7 +95,7 @@ public final class InMemoryTopic: Topic {
     /// The entries at `positions` that are still held, in order, with the values attached when they were
     /// appended (nil for entries appended without one).
     public func readValuesNow(positions: [Position]) throws(StorageError) -> [TopicValueEntry] {
-        try self.state.withLock { (state) throws(StorageError) -> [TopicValueEntry] in
+        try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [TopicValueEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             var result: [TopicValueEntry] = []
             result.reserveCapacity(positions.count)
