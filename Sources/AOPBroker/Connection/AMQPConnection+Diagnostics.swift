@@ -16,7 +16,8 @@ extension AMQPConnection {
         }
         return "connection \(self.id) \(self.socket.remoteAddress): closed=\(self.closed)"
             + " machineClosing=\(self.machine.isClosing) activity='\(self.activity)' draining=\(self.draining)"
-            + " methodInFlight=\(self.methodInFlight) publishWorker=\(self.publishWorkerRunning)"
+            + " methodInFlight=\(self.methodInFlight) publishWorker=\(self.publishWorkerRunning)('\(self.publishWorkerPhase)',"
+            + " wakeup=\(self.publishWorkerWakeup != nil))"
             + " publishQueued=\(self.publishQueuedCount) batchesInFlight=\(self.publishBatchesInFlight)"
             + " perChannel=\(self.publishesPerChannel) pendingOut=\(self.socket.pendingOutboundBytes)"
             + " channels: \(channelParts.joined(separator: " "))"

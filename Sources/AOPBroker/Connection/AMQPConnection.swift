@@ -61,6 +61,10 @@ actor AMQPConnection {
     /// one to finish or for more publishes.
     var publishBatchesInFlight = 0
     var publishWorkerWakeup: CheckedContinuation<Void, Never>?
+    /// `wakePublishWorker()` was called while the worker did not wait: its next wait returns at once.
+    var publishWorkSignalled = false
+    /// Where the publish worker is, for `diagnostics()`.
+    var publishWorkerPhase = "not started"
     /// Publishes queued or in flight per channel, and who waits for a channel's to finish.
     var publishesPerChannel: [UInt16: Int] = [:]
     var channelPublishWaiters: [UInt16: [CheckedContinuation<Void, Never>]] = [:]
@@ -287,7 +291,7 @@ actor AMQPConnection {
     func flushAndCloseSocket() {
         let socket = self.socket
         _ = socket.loop.schedule(after: Self.closeFlushTimeout) { socket.close() }
-        Task { await socket.flushAndClose() }
+        Task { await self.socket.flushAndClose() }  // on this actor, i.e. on the socket's loop
     }
 
     /// Releases everything the connection held: consumers, unacked deliveries (requeued), exclusive queues.
