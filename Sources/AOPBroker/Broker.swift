@@ -132,7 +132,28 @@ public final class Broker: Sendable {
                 group.addTask { await c.close(reason: "broker forced connection closure with reason '\(reason)'") }
             }
         }
-        await self.waitUntilNoConnections()
+        // Every socket is closed now; teardowns only release resources. One that does not finish is a bug:
+        // report what it waits for rather than hang the shutdown (SIGTERM must end the process).
+        let deadline = ContinuousClock.now + Self.shutdownTeardownTimeout
+        while self.connectionCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if self.connectionCount > 0 {
+            for line in await self.connectionDiagnostics() {
+                self.logger.error("shutdown: connection did not finish its teardown: \(line)")
+            }
+        }
+    }
+
+    /// How long `shutdown` waits for teardowns after the sockets are closed.
+    static let shutdownTeardownTimeout: Duration = .seconds(2)
+
+    /// One line per live connection: what it is doing and holding (see `AMQPConnection.diagnostics`).
+    public func connectionDiagnostics() async -> [String] {
+        let connections = self.registry.withLock { r in r.connections.sorted { $0.key < $1.key }.map(\.value) }
+        var lines: [String] = []
+        for c in connections { lines.append(await c.diagnostics()) }
+        return lines
     }
 
     /// Sets or clears a resource alarm; publishers get connection.blocked / unblocked.

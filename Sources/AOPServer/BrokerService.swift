@@ -1,4 +1,4 @@
-import AOPBroker
+public import AOPBroker
 import AOPIO
 public import AOPStorage
 public import Logging
@@ -17,16 +17,20 @@ public struct BrokerService: Service {
     let makeStorage: @Sendable (RingLoopGroup) async throws -> any StorageEngine
     /// Called once the listener is bound, with the actual address and port (port 0 picks a free one).
     let onListening: @Sendable (String, UInt16) -> Void
+    /// Called once the broker has started (aop-server uses it to dump connection states on SIGUSR1).
+    let onStarted: @Sendable (Broker) -> Void
 
     /// - Parameters:
     ///   - makeStorage: opens the storage engine; it gets a ring group of its own for file I/O.
     public init(configuration: ServerConfiguration, logger: Logger,
                 makeStorage: @escaping @Sendable (RingLoopGroup) async throws -> any StorageEngine,
-                onListening: @escaping @Sendable (String, UInt16) -> Void = { _, _ in }) {
+                onListening: @escaping @Sendable (String, UInt16) -> Void = { _, _ in },
+                onStarted: @escaping @Sendable (Broker) -> Void = { _ in }) {
         self.configuration = configuration
         self.makeStorage = makeStorage
         self.logger = logger
         self.onListening = onListening
+        self.onStarted = onStarted
     }
 
     public func run() async throws {
@@ -40,6 +44,7 @@ public struct BrokerService: Service {
         let broker = Broker(configuration: self.configuration.broker, storage: storage, logger: self.logger,
                             executor: loops.loops[0])
         try await broker.start()
+        self.onStarted(broker)
 
         let limit: UInt64
         switch self.configuration.memoryHighWatermark {

@@ -97,7 +97,16 @@ struct AOPServerCommand: AsyncParsableCommand {
         let service = BrokerService(
             configuration: configuration, logger: logger,
             makeStorage: { loops in try await openStorage(finalConfiguration, loops: loops, logger: logger) },
-            onListening: { host, port in writeStderr("aop-server listening on \(host):\(port)\n") }
+            onListening: { host, port in writeStderr("aop-server listening on \(host):\(port)\n") },
+            onStarted: { broker in
+                // SIGUSR1: one line per live connection (what it does and holds), for stuck-connection hunts.
+                Task {
+                    for await _ in await UnixSignalsSequence(trapping: [.sigusr1]) {
+                        let lines = await broker.connectionDiagnostics()
+                        writeStderr("aop-server: \(lines.count) connection(s)\n" + lines.map { $0 + "\n" }.joined())
+                    }
+                }
+            }
         )
         let group = ServiceGroup(
             services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger

@@ -83,6 +83,7 @@ extension AMQPConnection {
                                  classID: method.classID, methodID: method.methodID))
         case .method(let method):
             self.enqueuePending(channel: id)
+            self.activity = "\(method.name) on channel \(id): waiting for its publishes"
             await self.waitForPublishes(channel: id)
             // The flushed publishes may have failed and closed the channel: then this method is discarded,
             // except a channel.close, which crossed our close and is answered (spec 2.2.4).
@@ -95,11 +96,13 @@ extension AMQPConnection {
             // Deliveries and cancellations that arrive while the method awaits wait until its reply is
             // written, so a client sees e.g. queue.delete-ok before the basic.cancel it caused.
             self.methodInFlight = true
+            self.activity = "\(method.name) on channel \(id)"
             do {
                 try await self.handleChannelMethod(channel: id, method)
             } catch {
                 self.protocolError(error.failing(classID: method.classID, methodID: method.methodID), channel: id)
             }
+            self.activity = "reading"
             self.methodInFlight = false
             if self.drainDeferred {
                 self.drainDeferred = false

@@ -77,6 +77,7 @@ extension AMQPConnection {
         while true {
             if self.publishQueue.isEmpty {
                 guard self.publishBatchesInFlight > 0 else { break }
+                self.publishWorkerPhase = "idle wait"
                 await self.waitForPublishWork()   // a batch finished, or more publishes arrived
                 continue
             }
@@ -98,8 +99,11 @@ extension AMQPConnection {
                 let (id, count) = (merged[g].id, merged[g].count)
                 let batches = merged[g].batches
                 merged[g].batches = []
+                self.publishWorkerPhase = "depth wait"
                 while self.publishBatchesInFlight >= Self.publishPipelineDepth { await self.waitForPublishWork() }
+                self.publishWorkerPhase = "begin channel \(id) count \(count)"
                 let begun = await self.beginPublish(channel: id, batches)
+                self.publishWorkerPhase = "begun"
                 self.publishBatchesInFlight += 1
                 let before = previous
                 previous = Task(executorPreference: self.socket.loop) {
@@ -109,6 +113,7 @@ extension AMQPConnection {
             }
         }
         self.publishWorkerRunning = false
+        self.publishWorkerPhase = "ended"
         let waiters = self.publishIdleWaiters
         self.publishIdleWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
@@ -127,14 +132,30 @@ extension AMQPConnection {
         self.wakePublishWorker()
     }
 
-    /// Suspends the publish worker until `wakePublishWorker()`.
+    /// Suspends the publish worker until `wakePublishWorker()`, or returns at once if it was called since
+    /// the last wait (a wake-up is never lost, whatever the worker was doing when it came).
+    ///
+    /// The signal is tested inside the continuation's body, not before the call: the actor can run other
+    /// work between the call and the body (aop-stress found wake-ups lost there, leaving the worker asleep
+    /// with publishes queued, so every later method on the channel and the connection's teardown hung).
     private func waitForPublishWork() async {
-        await withCheckedContinuation { self.publishWorkerWakeup = $0 }
+        await withCheckedContinuation { continuation in
+            if self.publishWorkSignalled {
+                self.publishWorkSignalled = false
+                continuation.resume()
+            } else {
+                self.publishWorkerWakeup = continuation
+            }
+        }
     }
 
-    /// Resumes the publish worker if it waits (a batch finished, or publishes were queued).
+    /// Resumes the publish worker if it waits (a batch finished, or publishes were queued), or makes its
+    /// next wait return at once.
     func wakePublishWorker() {
-        guard let wakeup = self.publishWorkerWakeup else { return }
+        guard let wakeup = self.publishWorkerWakeup else {
+            self.publishWorkSignalled = true
+            return
+        }
         self.publishWorkerWakeup = nil
         wakeup.resume()
     }
@@ -143,14 +164,28 @@ extension AMQPConnection {
     /// follows its publishes (per-channel order); other channels' publishes do not hold it up.
     func waitForPublishes(channel id: UInt16) async {
         guard self.publishesPerChannel[id] != nil else { return }
-        await withCheckedContinuation { self.channelPublishWaiters[id, default: []].append($0) }
+        await withCheckedContinuation { continuation in
+            // Tested again here: they may have finished between the call and this body (see waitForPublishWork).
+            if self.publishesPerChannel[id] == nil {
+                continuation.resume()
+            } else {
+                self.channelPublishWaiters[id, default: []].append(continuation)
+            }
+        }
     }
 
     /// Waits until every queued publish has been handed to the broker and answered (when too much is
     /// queued, at teardown).
     func waitForPublishes() async {
         guard self.publishWorkerRunning else { return }
-        await withCheckedContinuation { self.publishIdleWaiters.append($0) }
+        await withCheckedContinuation { continuation in
+            // Tested again here: the worker may have ended between the call and this body.
+            if self.publishWorkerRunning {
+                self.publishIdleWaiters.append(continuation)
+            } else {
+                continuation.resume()
+            }
+        }
     }
 
     /// Consecutive publishes of one channel to one exchange: one `VirtualHost.beginPublish` call.

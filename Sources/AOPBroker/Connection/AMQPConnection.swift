@@ -49,6 +49,8 @@ actor AMQPConnection {
     /// next connection reuse the freed task stack instead of each idle one keeping its own.
     static let eagerParkChunks = 16
     var closed = false
+    /// What the connection is doing or waiting for, for `diagnostics()` (stuck-connection reports).
+    var activity = "reading"
     var blockedNotified = false
     /// Publishes handed to the publish worker and not yet answered by the broker.
     var publishQueue: [(UInt16, [Channel.PendingPublish])] = []
@@ -59,6 +61,10 @@ actor AMQPConnection {
     /// one to finish or for more publishes.
     var publishBatchesInFlight = 0
     var publishWorkerWakeup: CheckedContinuation<Void, Never>?
+    /// `wakePublishWorker()` was called while the worker did not wait: its next wait returns at once.
+    var publishWorkSignalled = false
+    /// Where the publish worker is, for `diagnostics()`.
+    var publishWorkerPhase = "not started"
     /// Publishes queued or in flight per channel, and who waits for a channel's to finish.
     var publishesPerChannel: [UInt16: Int] = [:]
     var channelPublishWaiters: [UInt16: [CheckedContinuation<Void, Never>]] = [:]
@@ -272,7 +278,20 @@ actor AMQPConnection {
         self.cancelTimer()
         self.cancelIdleCheck()
         self.machine.socketClosed()
-        Task { await self.socket.flushAndClose() }
+        self.flushAndCloseSocket()
+    }
+
+    /// How long a closing connection's last output may take to reach the peer before the socket is closed
+    /// regardless.
+    static let closeFlushTimeout: Duration = .seconds(1)
+
+    /// Sends what is buffered and closes the socket, without waiting: a peer that stopped reading would
+    /// hold `flushAndClose` forever (and with it the read task, the teardown and a graceful shutdown),
+    /// so the socket is closed at the latest after `closeFlushTimeout`.
+    func flushAndCloseSocket() {
+        let socket = self.socket
+        _ = socket.loop.schedule(after: Self.closeFlushTimeout) { socket.close() }
+        Task { await self.socket.flushAndClose() }  // on this actor, i.e. on the socket's loop
     }
 
     /// Releases everything the connection held: consumers, unacked deliveries (requeued), exclusive queues.
@@ -280,20 +299,25 @@ actor AMQPConnection {
         self.closed = true
         self.cancelTimer()
         self.cancelIdleCheck()
+        self.activity = "teardown: waiting for publishes"
         await self.waitForPublishes()
         self.machine.socketClosed()
         self.inbox.dropWake()
         let ids = Array(self.channels.keys)
+        self.activity = "teardown: releasing channels"
         for id in ids {
             await self.releaseChannel(id)
         }
         // Deliveries the queues handed over but we never wrote are still unacked in their queues: requeue
         // them (consumers are cancelled now, so nothing more arrives). aop-stress found them lost here.
+        self.activity = "teardown: requeueing inbox"
         await self.requeueInbox()
         if let vhost = self.virtualHost {
+            self.activity = "teardown: vhost connectionClosed"
             await vhost.connectionClosed(connectionID: self.id)
         }
-        await self.socket.flushAndClose()
+        self.activity = "teardown: closing socket"
+        self.flushAndCloseSocket()
         self.broker.unregister(self.id)
         self.logger.debug("connection closed")
     }
