@@ -115,3 +115,31 @@ def test_aop_stress_churn_leaves_no_consumer_behind(broker):
     assert summary["queuesNotDrained"] == {}, f"{summary['queuesNotDrained']}\n{tail}"
     if target() == "aop":
         assert summary["violations"] == 0, tail
+
+
+def test_sigterm_with_a_client_that_stopped_reading(fresh_broker, names):
+    """Graceful shutdown closes every connection and exits, even one whose client stopped reading (its
+    socket never drains: waiting for the flush before closing held the teardown, and the shutdown, forever)."""
+    queue = names("stalled-reader")
+    c = RawConnection(fresh_broker.host, fresh_broker.port, timeout=10)
+    c.handshake()
+    c.open_channel(1)
+    c.call(1, "queue.declare", "queue.declare-ok", queue=queue)
+    body = b"y" * 65536
+    for _ in range(6):  # 24 MiB queued: far more than the socket buffers hold
+        data = b""
+        for _ in range(64):
+            data += method_frame(1, "basic.publish", exchange="", routing_key=queue)
+            data += header_frame(1, len(body), None, None)
+            for i in range(0, len(body), c.frame_max - 8):
+                data += frame(3, 1, body[i:i + c.frame_max - 8])
+        c.send(data)
+    c.send(method_frame(1, "basic.consume", queue=queue, consumer_tag="never-read", no_ack=True))
+    time.sleep(1.0)  # deliveries fill the socket buffers; this client reads nothing more
+    started = time.monotonic()
+    fresh_broker.sigterm()
+    try:
+        fresh_broker.wait(timeout=8)
+    finally:
+        c.close_socket()
+    assert time.monotonic() - started < 5, "aop-server took too long to shut down"

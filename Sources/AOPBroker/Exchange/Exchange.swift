@@ -267,7 +267,16 @@ actor Exchange {
             self.busy = true
             return
         }
-        await withCheckedContinuation { self.waiters.append($0) }
+        await withCheckedContinuation { continuation in
+            // Tested again in the body: the lock may have been released between the call and here (the
+            // publish worker lost wake-ups that way, see AMQPConnection.waitForPublishWork).
+            if self.busy {
+                self.waiters.append(continuation)
+            } else {
+                self.busy = true
+                continuation.resume()
+            }
+        }
     }
 
     private func unlock() {

@@ -12,7 +12,14 @@ extension MessageQueue {
         let l = self.levels[level]
         if l.loading {
             // Another caller is loading this level: wait for it (callers loop until they see entries).
-            await withCheckedContinuation { self.loadWaiters.append($0) }
+            await withCheckedContinuation { continuation in
+                // Tested again in the body: the load may have finished between the call and here.
+                if level < self.levels.count, self.levels[level].loading {
+                    self.loadWaiters.append(continuation)
+                } else {
+                    continuation.resume()
+                }
+            }
             return
         }
         guard l.hasUnloaded, l.window.count < Self.refillThreshold else { return }

@@ -37,7 +37,14 @@ extension VirtualHost {
         let parsed = try QueueArguments(parsing: arguments, queue: name, vhost: self.name)
         if self.creatingQueues[name] != nil {
             // Being created by a concurrent declare (its topics are being set up): wait, then redeclare.
-            await withCheckedContinuation { self.creatingQueues[name, default: []].append($0) }
+            await withCheckedContinuation { continuation in
+                // Tested again in the body: the creation may have finished between the call and here.
+                if self.creatingQueues[name] != nil {
+                    self.creatingQueues[name]!.append(continuation)
+                } else {
+                    continuation.resume()
+                }
+            }
             return try await self.queueDeclare(name: name, passive: passive, durable: durable, exclusive: exclusive,
                                                autoDelete: autoDelete, arguments: arguments, connectionID: connectionID)
         }
