@@ -39,7 +39,13 @@ extension TCPConnection {
         self.loop.assertOnLoop()
         guard self.pendingOutboundBytes >= threshold, !self.isClosed, !self.sendFailed else { return }
         await withUnsafeContinuation(isolation: isolation) { continuation in
-            self.writers.append((threshold, continuation))
+            // Tested again here: on a ring executor the body can run after other jobs of the loop (seen in
+            // AOPClient and the broker's publish worker), and a send completing meanwhile would never wake us.
+            if self.pendingOutboundBytes >= threshold, !self.isClosed, !self.sendFailed {
+                self.writers.append((threshold, continuation))
+            } else {
+                continuation.resume()
+            }
         }
     }
 

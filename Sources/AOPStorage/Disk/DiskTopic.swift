@@ -59,8 +59,16 @@ public actor DiskTopic: Topic {
     public func waitUntilDurable(through position: Position) async throws(StorageError) {
         if position.raw < self.nextPosition { return }
         if let failure { throw failure }
-        let result = await withCheckedContinuation { waiter in
-            self.durableWaiters.append((position.raw, waiter))
+        let result = await withCheckedContinuation { (waiter: CheckedContinuation<Result<Void, StorageError>, Never>) in
+            // Tested again inside the body (a commit may land between the checks above and this body when
+            // the caller's executor interleaves other jobs; see AMQPConnection.waitForPublishWork).
+            if position.raw < self.nextPosition {
+                waiter.resume(returning: .success(()))
+            } else if let failure = self.failure {
+                waiter.resume(returning: .failure(failure))
+            } else {
+                self.durableWaiters.append((position.raw, waiter))
+            }
         }
         try result.get()
     }
