@@ -181,29 +181,33 @@ actor Exchange {
                 groups[g].slots.append(i)
             }
         }
-        if groups.count == 1 {
-            return [(groups[0], await groups[0].queue.writeIndex(groups[0].items, deduplicate: deduplicate))]
+        let persistent = items.contains(where: \.persistent)
+        let batches = groups
+        let written = await self.eachQueue(batches.count, concurrently: persistent) { g in
+            await batches[g].queue.writeIndex(batches[g].items, deduplicate: deduplicate)
         }
-        if !items.contains(where: \.persistent) {
-            var out: [(batch: QueueBatch, written: WrittenIndex)] = []
-            out.reserveCapacity(groups.count)
-            for entry in groups {
-                out.append((entry, await entry.queue.writeIndex(entry.items, deduplicate: deduplicate)))
-            }
+        return Array(zip(groups, written)).map { (batch: $0.0, written: $0.1) }
+    }
+
+    /// One call per destination queue (by index), results in order: in turn when nothing is persistent
+    /// (local hops on a shared executor, no tasks), else concurrently so one group commit covers them all.
+    private func eachQueue<R: Sendable>(_ count: Int, concurrently: Bool,
+                                        _ call: @escaping @Sendable (Int) async -> R) async -> [R] {
+        if count <= 1 || !concurrently {
+            var out: [R] = []
+            out.reserveCapacity(count)
+            for g in 0..<count { out.append(await call(g)) }
             return out
         }
-        let batches = groups
         let taskExecutor = self.placement.taskExecutor
-        var out = [(batch: QueueBatch, written: WrittenIndex)?](repeating: nil, count: batches.count)
-        await withTaskGroup(of: (Int, WrittenIndex).self) { group in
-            for (g, entry) in batches.enumerated() {
-                group.addTask(executorPreference: taskExecutor) {
-                    (g, await entry.queue.writeIndex(entry.items, deduplicate: deduplicate))
-                }
+        var out = [R?](repeating: nil, count: count)
+        await withTaskGroup(of: (Int, R).self) { group in
+            for g in 0..<count {
+                group.addTask(executorPreference: taskExecutor) { (g, await call(g)) }
             }
-            for await (g, written) in group { out[g] = (batches[g], written) }
+            for await (g, result) in group { out[g] = result }
         }
-        return out.compactMap { $0 }
+        return out.map { $0! }
     }
 
     /// Lets every queue finish (index durable, entries ready) and folds their results into one outcome
@@ -223,24 +227,11 @@ actor Exchange {
                 }
             }
         }
-        if written.count == 1 {
-            apply(written[0].batch.slots, await written[0].batch.queue.completeIndex(written[0].written))
-        } else if !written.contains(where: { $0.batch.items.contains(where: \.persistent) }) {
-            // Transient only: nothing to wait for in parallel; one local call per queue in turn.
-            for entry in written {
-                apply(entry.batch.slots, await entry.batch.queue.completeIndex(entry.written))
-            }
-        } else if !written.isEmpty {
-            let taskExecutor = self.placement.taskExecutor
-            await withTaskGroup(of: (Int, [EnqueueResult]).self) { group in
-                for (g, entry) in written.enumerated() {
-                    group.addTask(executorPreference: taskExecutor) {
-                        (g, await entry.batch.queue.completeIndex(entry.written))
-                    }
-                }
-                for await (g, results) in group { apply(written[g].batch.slots, results) }
-            }
+        let persistent = written.contains { $0.batch.items.contains(where: \.persistent) }
+        let results = await self.eachQueue(written.count, concurrently: persistent) { g in
+            await written[g].batch.queue.completeIndex(written[g].written)
         }
+        for (entry, result) in zip(written, results) { apply(entry.batch.slots, result) }
         return (0..<count).map { i in
             if positions[i] == nil { return .rejected }
             if rejected[i] { return .rejected }
