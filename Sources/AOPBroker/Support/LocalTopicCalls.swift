@@ -14,14 +14,6 @@ enum LocalTopicCalls {
         return try await topic.append(payloads)
     }
 
-    /// `Topic.appendWritten`: written, not yet durable (in memory there is no difference).
-    nonisolated(nonsending) static func appendWritten(_ topic: any Topic, _ payloads: [[UInt8]])
-        async throws(StorageError) -> [Position]
-    {
-        if let memory = topic as? InMemoryTopic { return try memory.appendNow(payloads) }
-        return try await topic.appendWritten(payloads)
-    }
-
     /// `Topic.waitUntilDurable`: an in-memory topic has nothing to wait for (and no hop is taken).
     nonisolated(nonsending) static func waitUntilDurable(_ topic: any Topic, through position: Position)
         async throws(StorageError)
