@@ -5,12 +5,15 @@
 #   Fuzz/run.sh            20 s per target (CI size)
 #   Fuzz/run.sh 600        10 min per target (by hand)
 #   FUZZ_TARGETS="FieldTableFuzz" Fuzz/run.sh 60    one target
+#   FUZZ_SEED=1 Fuzz/run.sh 15    a fixed libFuzzer seed (the test command uses one, so that CI replays the
+#                                 same search each run; hand runs default to a random seed, 0)
 # Reproduce a finding: .build-fuzz/debug/<target> <reproducer file>
 # New interesting inputs stay in the copy; merge them into the seed corpus by hand if they are worth it
 # (`<target> -merge=1 Fuzz/Corpus/<target> <copy>`).
 set -euo pipefail
 
 seconds=${1:-20}
+seed=${FUZZ_SEED:-0}
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 targets=(${FUZZ_TARGETS:-FrameDecoderFuzz CommandAssemblerFuzz FieldTableFuzz})
@@ -41,12 +44,14 @@ for target in "${targets[@]}"; do
     artifacts="$work/$target/artifacts"
     mkdir -p "$corpus" "$artifacts"
     cp Fuzz/Corpus/"$target"/* "$corpus"/
+    # Past findings (kept apart from the generated corpus, which make-corpus.py rewrites) run first.
+    if [ -d Fuzz/Regressions/"$target" ]; then cp Fuzz/Regressions/"$target"/* "$corpus"/; fi
     log="$work/$target/fuzz.log"
-    echo "==> $target for ${seconds}s (log: $log)" >&2
+    echo "==> $target for ${seconds}s, seed $seed (log: $log)" >&2
     set +e
     # The Swift runtime's backtracer would race ASan's report; libFuzzer handles crashes itself.
     SWIFT_BACKTRACE=enable=no ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
-        "$ROOT/.build-fuzz/debug/$target" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=1024 \
+        "$ROOT/.build-fuzz/debug/$target" -max_total_time="$seconds" -seed="$seed" -timeout=5 -rss_limit_mb=1024 \
         -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" >"$log" 2>&1
     rc=$?
     set -e

@@ -41,6 +41,25 @@ import Testing
         #expect(try again.readFieldTable() == table)
     }
 
+    /// FieldTableFuzz (CI, seed-dependent): an invalid byte followed by a combining mark repairs to U+FFFD
+    /// plus that mark, which Swift's `String` treats as one grapheme cluster — so a Character search for
+    /// U+FFFD misses it (the fuzz target's invariant did, and failed); the scalars carry it. Input kept in
+    /// Fuzz/Regressions/FieldTableFuzz/fffd-then-combining-mark-key.
+    @Test func invalidByteBeforeCombiningMarkRepairsToOneCluster() throws {
+        let bytes: [UInt8] = [0, 0, 0, 11, 5, UInt8(ascii: "i"), 0xFF, 0xCD, 0x96, 0x20,
+                              UInt8(ascii: "I"), 0x2F, 0, 0, 0xEE]
+        var input = ByteBuffer(bytes: bytes)
+        let table = try input.readFieldTable()
+        let key = try #require(table.entries.first?.key)
+        #expect(Array(key.unicodeScalars) == ["i", "\u{FFFD}", "\u{0356}", " "])
+        #expect(!key.contains("\u{FFFD}" as Character))
+        #expect(table.entries.first?.value == .int32(0x2F00_00EE))
+        let encoded = encode(table)
+        #expect(encoded.count == bytes.count + 2)
+        var again = ByteBuffer(bytes: encoded)
+        #expect(try again.readFieldTable() == table)
+    }
+
     /// FieldTableFuzz: a 255-byte key of invalid bytes repairs to 765 bytes of U+FFFD, which the shortstr
     /// writer truncates to 85 scalars (255 bytes); from then on the table round-trips.
     @Test func longInvalidUTF8KeyIsTruncatedOnEncodeThenStable() throws {
