@@ -65,7 +65,8 @@ actor Exchange {
                 if let memory = self.transientSlot.topic as? InMemoryTopic {
                     // The message itself is the entry: no record encoded here nor decoded by the queues.
                     appended = try memory.appendNow(transientIndices.map { items[$0].payload },
-                                                    values: transientIndices.map { items[$0].message })
+                                                    values: transientIndices.map { items[$0].message },
+                                                    valueBytes: transientIndices.map { Int(items[$0].bodySize) })
                 } else {
                     appended = try await LocalTopicCalls.append(self.transientSlot.topic,
                                                                 transientIndices.map { items[$0].record })
@@ -245,8 +246,11 @@ actor Exchange {
     private func commitReplicators(persistent: [Bool], positions: [Position?]) async {
         for slot in [self.persistentSlot, self.transientSlot] {
             let isPersistent = slot.id == self.persistentSlot.id
-            let last = positions.indices.compactMap { persistent[$0] == isPersistent ? positions[$0] : nil }.max()
-            guard let last else { continue }
+            let routed = positions.indices.compactMap { persistent[$0] == isPersistent ? positions[$0] : nil }
+            guard let last = routed.max() else { continue }
+            // An in-memory entry is appended holding one reference, the replicator's; every queue that indexed
+            // it holds its own by now (`MessageQueue.retainMessages`), so this frees the entries routed nowhere.
+            (slot.topic as? InMemoryTopic)?.release(routed)
             // Not waited for: a replicator behind the truth only means the batch is replayed (idempotently)
             // after a crash, and it is always behind the index appends (made durable before this call).
             await slot.replicator.acknowledgeEventually(upTo: last.next)

@@ -92,7 +92,11 @@ extension MessageQueue {
     /// meanwhile are requeued and their credit returned.
     private func deliver(_ assignments: [Assignment]) async {
         let messages = await self.fetchMessages(assignments.map(\.ready.entry))
-        guard case .running = self.lifecycle else { return }
+        guard case .running = self.lifecycle else {
+            // Deleted meanwhile: `shutdown` released the unacked ones; no-ack ones were in no collection.
+            self.topics.release(assignments.filter(\.consumer.registration.noAck).map(\.ready.entry))
+            return
+        }
         // One batch per consumer, in first-assignment order. Found through the last one used, then a
         // linear search; a dictionary only once there are many (no hashing for the usual one or few).
         var batches: [(id: UInt64, sink: any DeliverySink, deliveries: [Delivery])] = []
@@ -117,13 +121,13 @@ extension MessageQueue {
             return last
         }
         var requeue: [(Int, ReadyEntry)] = []
-        var settleNow: [(level: Int, position: Position)] = []
+        var settleNow: [(level: Int, ready: ReadyEntry)] = []
         for (a, fetched) in zip(assignments, messages) {
             guard let message = fetched else {
                 // The message is gone (trimmed/corrupt): drop the entry.
                 self.unacked[a.deliveryID] = nil
                 a.consumer.registration.credit.release(1)
-                settleNow.append((a.level, a.ready.indexPosition))
+                settleNow.append((a.level, a.ready))
                 continue
             }
             guard self.consumers.member(id: a.consumer.id) != nil else {
@@ -133,7 +137,7 @@ extension MessageQueue {
                 a.consumer.registration.credit.release(1)
                 continue
             }
-            if a.consumer.registration.noAck { settleNow.append((a.level, a.ready.indexPosition)) }
+            if a.consumer.registration.noAck { settleNow.append((a.level, a.ready)) }
             let delivery = Delivery(consumerTag: a.consumer.registration.tag, queue: self, deliveryID: a.deliveryID,
                                     message: message, redelivered: a.ready.redelivered)
             batches[batch(for: a.consumer)].deliveries.append(delivery)
@@ -143,7 +147,7 @@ extension MessageQueue {
         // unflagged copy would arrive out of publish order (ActorStressTests found it). RabbitMQ flags
         // every requeued message the same way.
         if !requeue.isEmpty { self.putBack(requeue, redelivered: true) }
-        if !settleNow.isEmpty { await self.acknowledge(settleNow) }
+        if !settleNow.isEmpty { await self.retire(settleNow) }
     }
 
     /// basic.get: the next ready entry with its message.
@@ -163,13 +167,17 @@ extension MessageQueue {
             self.nextDeliveryID += 1
             if !noAck { self.unacked[id] = Unacked(level: level, ready: head, consumer: nil) }
             let messages = await self.fetchMessages([head.entry])
-            guard case .running = self.lifecycle else { return nil }
+            guard case .running = self.lifecycle else {
+                // Deleted meanwhile: `shutdown` released it when unacked; a no-ack one was nowhere.
+                if noAck { self.topics.release([head.entry]) }
+                return nil
+            }
             guard let fetched = messages.first, let message = fetched else {
                 self.unacked[id] = nil
-                await self.acknowledge([(level, head.indexPosition)])
+                await self.retire([(level, head)])
                 continue
             }
-            if noAck { await self.acknowledge([(level, head.indexPosition)]) }
+            if noAck { await self.retire([(level, head)]) }
             return Delivery(consumerTag: "", queue: self, deliveryID: id, message: message,
                             redelivered: head.redelivered, messageCount: UInt32(clamping: max(0, self.readyCount)))
         }

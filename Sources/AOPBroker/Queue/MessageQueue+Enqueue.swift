@@ -67,31 +67,54 @@ extension MessageQueue {
                 for g in group { results[g.slot] = result }
             }
         }
-        return WrittenIndex(results: results, groups: groups, refused: refused)
+        let written = WrittenIndex(results: results, groups: groups, refused: refused)
+        // The queue now holds these messages (indexed, or refused on their way to the DLX): one reference
+        // each, taken before the exchange drops its own (`Exchange.commitReplicators`).
+        self.retainMessages(of: written)
+        return written
     }
 
     /// Second half of `enqueue`: waits until the index appends are durable, then makes the entries ready
     /// (window, counts, dispatch). Final results, one per item.
     func completeIndex(_ written: WrittenIndex) async -> [EnqueueResult] {
         var results = written.results
-        for group in written.groups {
-            guard let last = group.positions.last, self.levels.indices.contains(group.level) else { continue }
+        for (g, group) in written.groups.enumerated() {
+            guard let last = group.positions.last, self.levels.indices.contains(group.level) else {
+                self.topics.release(group.entries)
+                continue
+            }
             do {
                 try await LocalTopicCalls.waitUntilDurable(self.levels[group.level].topic, through: last)
             } catch {
                 let result: EnqueueResult = error.code == .noSpace ? .noSpace : .rejected
                 for slot in group.slots { results[slot] = result }
+                // Never made ready: the topic refuses writes after a failed sync, so `end` never moves past
+                // these entries and no window loads them.
+                self.topics.release(group.entries)
                 continue
             }
-            guard case .running = self.lifecycle else { return results.map { _ in .dropped } }
+            guard case .running = self.lifecycle else {
+                self.abandon(written, from: g)
+                return results.map { _ in .dropped }
+            }
             self.indexed(group.entries, at: group.positions, level: group.level)
         }
-        guard case .running = self.lifecycle else { return results.map { _ in .dropped } }
+        guard case .running = self.lifecycle else {
+            self.abandon(written, from: written.groups.count)
+            return results.map { _ in .dropped }
+        }
         self.deadLetter(written.refused)
         self.enforceLengthLimit()
         self.scheduleDispatch()
         self.scheduleExpiry()
         return results
+    }
+
+    /// The queue was deleted before `completeIndex` made these entries ready: nothing else will release
+    /// the messages of groups `from...` and of the refused entries, so this does.
+    private func abandon(_ written: WrittenIndex, from: Int) {
+        for group in written.groups[from...] { self.topics.release(group.entries) }
+        self.topics.release(written.refused.map(\.ready.entry))
     }
 
     /// Accounts for entries just appended to a level's index topic; keeps them in the window when it is

@@ -94,10 +94,14 @@ extension MessageQueue {
         let purged = UInt32(clamping: max(0, self.readyCount))
         self.generation += 1
         var toAck: [(level: Int, positions: [Position], upTo: Position?)] = []
+        var toRelease: [(level: IndexLevel, unloaded: Range<Position>)] = []
         for level in self.levels.indices {
             var l = self.levels[level]
             let windowPositions = l.window.map(\.indexPosition)
             let unloaded = l.readPosition..<l.end
+            // Taken out of the queue here, before any await: released once, below.
+            self.topics.release(l.window.lazy.map(\.entry))
+            toRelease.append((l, unloaded))
             l.window.removeAll()
             l.readPosition = l.end
             l.loading = false
@@ -111,6 +115,9 @@ extension MessageQueue {
         }
         self.readyCount = 0
         self.readyBytes = 0
+        for (level, unloaded) in toRelease where !unloaded.isEmpty {
+            await self.releaseUnloaded(level: level, unloaded)
+        }
         for item in toAck {
             let cursor = self.levels[item.level].cursor
             if let upTo = item.upTo {
@@ -141,10 +148,21 @@ extension MessageQueue {
         for m in members { _ = self.consumers.remove(tag: m.registration.tag) }
         for m in members { m.registration.sink.consumerCancelled(tag: m.registration.tag) }
         let names = self.levels.map(\.topicName)
-        for level in self.levels.indices { self.levels[level].window.removeAll() }
+        // Everything the queue holds leaves with it: the window, the unloaded index entries and the unacked
+        // deliveries release their messages (entries being dead-lettered are released by that task).
+        let levels = self.levels
+        for level in self.levels.indices {
+            self.topics.release(self.levels[level].window.lazy.map(\.entry))
+            self.levels[level].window.removeAll()
+            self.levels[level].readPosition = self.levels[level].end
+        }
         self.readyCount = 0
         self.readyBytes = 0
+        self.topics.release(self.unacked.values.lazy.map(\.ready.entry))
         self.unacked.removeAll()
+        for level in levels where level.hasUnloaded {
+            await self.releaseUnloaded(level: level, level.readPosition..<level.end)
+        }
         if let storage = self.storage {
             for name in names { try? await storage.deleteTopic(named: name) }
         }

@@ -10,7 +10,7 @@ extension MessageQueue {
         guard !settled.isEmpty, case .running = self.lifecycle else { return }
         switch settlement {
         case .ack:
-            await self.acknowledge(settled.map { ($0.level, $0.ready.indexPosition) })
+            await self.retire(settled.map { ($0.level, $0.ready) })
         case .requeue:
             self.putBack(settled.map { ($0.level, $0.ready) }, redelivered: true)
         case .reject:
@@ -43,7 +43,8 @@ extension MessageQueue {
                 await vhost.deadLetter(out, queue: self.name, exchange: exchange,
                                        routingKey: self.policy.deadLetterRoutingKey)
             }
-            await self.acknowledge(batch.map { ($0.level, $0.ready.indexPosition) })
+            // Only now: the dead-lettered copy exists, so a transient message is released after it.
+            await self.retire(batch.map { ($0.level, $0.ready) })
         }
     }
 }

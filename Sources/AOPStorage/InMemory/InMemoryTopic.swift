@@ -4,25 +4,20 @@ import Synchronization
 /// A topic held in memory (Pulsar's non-persistent topic; also the test double for the broker).
 /// Appends return immediately; everything is lost on restart. Thread-safe through a mutex, so calls
 /// do not hop to an actor.
+///
+/// Every entry carries a reference count, one when appended. `retain(_:)` and `release(_:)` move it; an
+/// entry whose count reaches zero is freed at once, whatever entries before it are still held, so a
+/// message topic holds only the messages some queue (or the replicator) still refers to. `trim(before:)`
+/// frees a whole prefix regardless of counts (index topics, read in order, are reclaimed that way).
+/// Reads omit freed entries.
 public final class InMemoryTopic: Topic {
     public let name: String
     public let kind: TopicKind
 
-    /// One entry: its payload and, when the appender attached one, the value it stands for.
-    private struct Entry {
-        var payload: [UInt8]
-        var value: (any Sendable)?
-    }
-
     private struct State {
-        /// Entries from `entries[head]` (position `firstPosition`) to the end.
-        var entries: [Entry] = []
-        var head = 0
-        var firstPosition: UInt64 = 0
+        var entries = SparseEntries()
         var cursors: [String: InMemoryCursor] = [:]
         var closed = false
-
-        var nextPosition: UInt64 { self.firstPosition + UInt64(self.entries.count - self.head) }
     }
 
     private let state = Mutex(State())
@@ -35,14 +30,22 @@ public final class InMemoryTopic: Topic {
         self.kind = kind
     }
 
-    /// Number of entries currently held (not trimmed).
+    /// Number of entries currently held (live: not freed, not trimmed).
     public var entryCount: Int {
-        self.state.withLock(orderedFor: self) { $0.entries.count - $0.head }
+        self.state.withLock(orderedFor: self) { $0.entries.liveEntries }
     }
 
-    /// The lowest position still held.
+    /// The lowest position still held (the end of the topic when none is).
     public var startPosition: Position {
-        self.state.withLock(orderedFor: self) { Position($0.firstPosition) }
+        self.state.withLock(orderedFor: self) { Position($0.entries.firstLivePosition) }
+    }
+
+    /// Live entries and bytes, pages and over-releases (see `InMemoryTopicStatistics`).
+    public var statistics: InMemoryTopicStatistics {
+        self.state.withLock(orderedFor: self) { state in
+            InMemoryTopicStatistics(liveEntries: state.entries.liveEntries, liveBytes: state.entries.liveBytes,
+                                    pages: state.entries.pages.count, overReleases: state.entries.overReleases)
+        }
     }
 
     public func append(_ payloads: [[UInt8]]) async throws(StorageError) -> [Position] {
@@ -50,58 +53,96 @@ public final class InMemoryTopic: Topic {
     }
 
     /// `append` without suspending: a caller on a custom executor (a ring loop) stays there, where the
-    /// protocol's nonisolated async call would hop to the global pool and back.
+    /// protocol's nonisolated async call would hop to the global pool and back. Each entry starts with one
+    /// reference.
     public func appendNow(_ payloads: [[UInt8]]) throws(StorageError) -> [Position] {
         try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [Position] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
-            let first = state.nextPosition
-            for payload in payloads { state.entries.append(Entry(payload: payload, value: nil)) }
-            return (0..<UInt64(payloads.count)).map { Position(first + $0) }
+            var positions: [Position] = []
+            positions.reserveCapacity(payloads.count)
+            for payload in payloads {
+                positions.append(Position(state.entries.append(payload: payload, value: nil, references: 1,
+                                                               valueBytes: 0)))
+            }
+            return positions
         }
     }
 
     /// Appends entries that carry a value instead of (or besides) an encoded payload: `values[i]` is kept
     /// as it is and returned by `readValuesNow`, so an in-memory user need not encode and decode what it
-    /// stores. Readers through the `Topic` protocol see `payloads[i]` (which may be empty).
-    public func appendNow(_ payloads: [[UInt8]], values: [(any Sendable)?]) throws(StorageError) -> [Position] {
+    /// stores. Readers through the `Topic` protocol see `payloads[i]` (which may be empty). Each entry starts
+    /// with one reference.
+    /// - Parameters:
+    ///   - payloads: the encoded entries (may be empty arrays).
+    ///   - values: one value (or nil) per payload.
+    ///   - valueBytes: per entry, the bytes its value holds, for `statistics.liveBytes` (nil: none counted).
+    public func appendNow(_ payloads: [[UInt8]], values: [(any Sendable)?], valueBytes: [Int]? = nil)
+        throws(StorageError) -> [Position]
+    {
         precondition(payloads.count == values.count, "one value per payload")
+        precondition(valueBytes.map { $0.count == payloads.count } ?? true, "one size per payload")
         return try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [Position] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
-            let first = state.nextPosition
-            for (payload, value) in zip(payloads, values) { state.entries.append(Entry(payload: payload, value: value)) }
-            return (0..<UInt64(payloads.count)).map { Position(first + $0) }
+            var positions: [Position] = []
+            positions.reserveCapacity(payloads.count)
+            for i in payloads.indices {
+                positions.append(Position(state.entries.append(payload: payloads[i], value: values[i], references: 1,
+                                                               valueBytes: valueBytes?[i] ?? 0)))
+            }
+            return positions
+        }
+    }
+
+    /// Adds one reference to each entry at `positions` (a position listed twice gets two). Entries that are
+    /// no longer held are skipped and counted in `statistics.overReleases`: a reference taken on a freed
+    /// entry means an earlier release was one too many.
+    /// - Returns: how many positions held no entry.
+    @discardableResult
+    public func retain(_ positions: [Position]) -> Int {
+        self.state.withLock(orderedFor: self) { state in
+            guard !state.closed else { return 0 }
+            return state.entries.retain(positions.map(\.raw))
+        }
+    }
+
+    /// Drops one reference from each entry at `positions`; an entry left with none is freed at once (its
+    /// payload and value released), older entries still held or not. Positions holding no entry are
+    /// counted in `statistics.overReleases` (a caller released more than it retained).
+    /// - Returns: how many positions held no entry.
+    @discardableResult
+    public func release(_ positions: [Position]) -> Int {
+        self.state.withLock(orderedFor: self) { state in
+            guard !state.closed else { return 0 }
+            return state.entries.release(positions.map(\.raw))
         }
     }
 
     /// Up to `limit` entries from `from` (or the first one held), with their attached values (see
-    /// `readValuesNow(positions:)`).
+    /// `readValuesNow(positions:)`). Freed entries are skipped.
     public func readValuesNow(from: Position, limit: Int) throws(StorageError) -> [TopicValueEntry] {
         try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [TopicValueEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             guard limit > 0 else { return [] }
-            let start = max(from.raw, state.firstPosition)
-            guard start < state.nextPosition else { return [] }
-            let end = min(state.nextPosition, start + UInt64(limit))
             var result: [TopicValueEntry] = []
-            result.reserveCapacity(Int(end - start))
-            for raw in start..<end {
-                let entry = state.entries[state.head + Int(raw - state.firstPosition)]
-                result.append(TopicValueEntry(position: Position(raw), payload: entry.payload, value: entry.value))
+            result.reserveCapacity(min(limit, Int(clamping: state.entries.nextPosition &- from.raw)))
+            state.entries.forEachLive(from: from.raw) { position, slot in
+                result.append(TopicValueEntry(position: Position(position), payload: slot.payload, value: slot.value))
+                return result.count < limit
             }
             return result
         }
     }
 
-    /// The entries at `positions` that are still held, in order, with the values attached when they were
-    /// appended (nil for entries appended without one).
+    /// The entries at `positions` that are still held, in the order asked for, with the values attached
+    /// when they were appended (nil for entries appended without one).
     public func readValuesNow(positions: [Position]) throws(StorageError) -> [TopicValueEntry] {
         try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [TopicValueEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             var result: [TopicValueEntry] = []
             result.reserveCapacity(positions.count)
-            for position in positions where position.raw >= state.firstPosition && position.raw < state.nextPosition {
-                let entry = state.entries[state.head + Int(position.raw - state.firstPosition)]
-                result.append(TopicValueEntry(position: position, payload: entry.payload, value: entry.value))
+            for position in positions {
+                guard let slot = state.entries.slot(at: position.raw) else { continue }
+                result.append(TopicValueEntry(position: position, payload: slot.payload, value: slot.value))
             }
             return result
         }
@@ -116,14 +157,11 @@ public final class InMemoryTopic: Topic {
         try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [TopicEntry] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             guard limit > 0 else { return [] }
-            let start = max(from.raw, state.firstPosition)
-            guard start < state.nextPosition else { return [] }
-            let end = min(state.nextPosition, start + UInt64(limit))
             var result: [TopicEntry] = []
-            result.reserveCapacity(Int(end - start))
-            for raw in start..<end {
-                let index = state.head + Int(raw - state.firstPosition)
-                result.append(TopicEntry(position: Position(raw), payload: state.entries[index].payload))
+            result.reserveCapacity(min(limit, Int(clamping: state.entries.nextPosition &- from.raw)))
+            state.entries.forEachLive(from: from.raw) { position, slot in
+                result.append(TopicEntry(position: Position(position), payload: slot.payload))
+                return result.count < limit
             }
             return result
         }
@@ -139,19 +177,20 @@ public final class InMemoryTopic: Topic {
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             var result: [TopicEntry] = []
             result.reserveCapacity(positions.count)
-            for position in positions where position.raw >= state.firstPosition && position.raw < state.nextPosition {
-                let index = state.head + Int(position.raw - state.firstPosition)
-                result.append(TopicEntry(position: position, payload: state.entries[index].payload))
+            for position in positions {
+                guard let slot = state.entries.slot(at: position.raw) else { continue }
+                result.append(TopicEntry(position: position, payload: slot.payload))
             }
             return result
         }
     }
 
     public func endPosition() async -> Position {
-        self.state.withLock(orderedFor: self) { Position($0.nextPosition) }
+        self.state.withLock(orderedFor: self) { Position($0.entries.nextPosition) }
     }
 
-    /// Drops every entry below `position` and below every cursor's mark-delete position.
+    /// Drops every entry below `position` and below every cursor's mark-delete position, whatever its
+    /// reference count.
     public func trim(before position: Position) async throws(StorageError) {
         let cursors = try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [InMemoryCursor] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
@@ -162,17 +201,7 @@ public final class InMemoryTopic: Topic {
             limit = min(limit, await cursor.markDeletePosition)
         }
         self.state.withLock(orderedFor: self) { state in
-            let end = min(limit.raw, state.nextPosition)
-            guard end > state.firstPosition else { return }
-            let drop = Int(end - state.firstPosition)
-            // Release the payloads (and values) now; compact the array when the dropped prefix is large.
-            for i in state.head..<(state.head + drop) { state.entries[i] = Entry(payload: [], value: nil) }
-            state.head += drop
-            state.firstPosition = end
-            if state.head > 1024, state.head * 2 > state.entries.count {
-                state.entries.removeFirst(state.head)
-                state.head = 0
-            }
+            state.entries.trim(before: limit.raw)
         }
     }
 
@@ -206,8 +235,7 @@ public final class InMemoryTopic: Topic {
     public func close() {
         self.state.withLock(orderedFor: self) { state in
             state.closed = true
-            state.entries = []
-            state.head = 0
+            state.entries.removeAll()
             state.cursors = [:]
         }
     }
