@@ -56,6 +56,28 @@ import Testing
         #expect(topic.statistics.liveEntries == 0)
     }
 
+    /// The reference an entry is appended with (a message topic's replicator) ends exactly once, whatever
+    /// the order or repetition of the calls that end it.
+    @Test func appenderReferencesEndOnceEach() throws {
+        let topic = InMemoryTopic(name: "t")
+        let p = try topic.appendNow(Array(repeating: [1], count: 10))
+        #expect(topic.retain([p[3], p[4]]) == 0)   // two queues' worth: 3 and 4 are held elsewhere
+        topic.releaseAppenderReferences(below: Position(5))
+        #expect(try topic.readNow(from: .zero, limit: 20).map(\.position.raw) == [3, 4, 5, 6, 7, 8, 9])
+        topic.releaseAppenderReferences(below: Position(5))
+        topic.releaseAppenderReferences(below: Position(2))
+        #expect(topic.entryCount == 7)
+        topic.releaseAppenderReferences(below: Position(100))   // past the end: up to the end only
+        #expect(topic.entryCount == 2)
+        let later = try topic.appendNow([[2]])
+        #expect(topic.entryCount == 3)   // appended after the call: still holds its reference
+        #expect(topic.release([p[3], p[4]]) == 0)
+        topic.releaseAppenderReferences(below: later[0].next)
+        #expect(topic.entryCount == 0)
+        #expect(topic.statistics.overReleases == 0)
+        #expect(topic.statistics.pages <= 1)
+    }
+
     @Test func memoryFollowsLiveEntriesNotTheirSpread() throws {
         let topic = InMemoryTopic(name: "t")
         var held: [Position] = []

@@ -246,11 +246,11 @@ actor Exchange {
     private func commitReplicators(persistent: [Bool], positions: [Position?]) async {
         for slot in [self.persistentSlot, self.transientSlot] {
             let isPersistent = slot.id == self.persistentSlot.id
-            let routed = positions.indices.compactMap { persistent[$0] == isPersistent ? positions[$0] : nil }
-            guard let last = routed.max() else { continue }
+            let last = positions.indices.compactMap { persistent[$0] == isPersistent ? positions[$0] : nil }.max()
+            guard let last else { continue }
             // An in-memory entry is appended holding one reference, the replicator's; every queue that indexed
             // it holds its own by now (`MessageQueue.retainMessages`), so this frees the entries routed nowhere.
-            (slot.topic as? InMemoryTopic)?.release(routed)
+            (slot.topic as? InMemoryTopic)?.releaseAppenderReferences(below: last.next)
             // Not waited for: a replicator behind the truth only means the batch is replayed (idempotently)
             // after a crash, and it is always behind the index appends (made durable before this call).
             await slot.replicator.acknowledgeEventually(upTo: last.next)

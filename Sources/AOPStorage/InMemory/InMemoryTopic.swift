@@ -117,6 +117,16 @@ public final class InMemoryTopic: Topic {
         }
     }
 
+    /// Ends the reference each entry was appended with, for every entry below `position` that still holds
+    /// it (the appender — a message topic's replicator — is done with them once they are routed). Each
+    /// entry loses it exactly once, however often or out of order this is called.
+    public func releaseAppenderReferences(below position: Position) {
+        self.state.withLock(orderedFor: self) { state in
+            guard !state.closed else { return }
+            state.entries.releaseAppenderReferences(below: position.raw)
+        }
+    }
+
     /// Up to `limit` entries from `from` (or the first one held), with their attached values (see
     /// `readValuesNow(positions:)`). Freed entries are skipped.
     public func readValuesNow(from: Position, limit: Int) throws(StorageError) -> [TopicValueEntry] {

@@ -40,6 +40,8 @@ struct SparseEntries {
     /// No page below this number holds a live entry (advanced lazily; keeps range reads and trims from
     /// walking freed pages again).
     private var lowestPage: UInt64 = 0
+    /// Entries below this no longer hold the appender's reference (`releaseAppenderReferences`).
+    private(set) var appenderReleasedBelow: UInt64 = 0
     /// Live entries and their bytes.
     private(set) var liveEntries = 0
     private(set) var liveBytes = 0
@@ -147,6 +149,39 @@ struct SparseEntries {
         if emptiedPage { self.dropEmptyPages(around: positions) }
         self.overReleases += missing
         return missing
+    }
+
+    /// Ends the appender's reference — the one every entry is appended with — on each entry below
+    /// `position` that still holds it. Positions only move forward, so each entry loses it exactly once
+    /// however often (or out of order) this is called.
+    mutating func releaseAppenderReferences(below position: UInt64) {
+        let end = min(position, self.nextPosition)
+        let start = max(self.appenderReleasedBelow, self.trimmedBelow)
+        guard end > start else {
+            self.appenderReleasedBelow = max(self.appenderReleasedBelow, end)
+            return
+        }
+        self.appenderReleasedBelow = end
+        var emptiedPage = false
+        var cached: (number: UInt64, page: Page?)?
+        for p in start..<end {
+            guard let (page, index) = self.locate(p, cached: &cached), page.slots[index].references > 0 else {
+                continue   // trimmed already
+            }
+            page.slots[index].references -= 1
+            guard page.slots[index].references == 0 else { continue }
+            self.liveEntries -= 1
+            self.liveBytes -= Int(page.slots[index].bytes)
+            page.slots[index] = Slot()
+            page.live -= 1
+            if page.live == 0 { emptiedPage = true }
+        }
+        guard emptiedPage else { return }
+        var number = self.pageNumber(start)
+        while number <= self.pageNumber(end - 1) {
+            self.dropIfEmpty(number)
+            number += 1
+        }
     }
 
     /// The page and slot index of `position`, nil when its page is gone or it is outside the topic.
