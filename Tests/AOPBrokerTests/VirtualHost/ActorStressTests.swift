@@ -80,6 +80,14 @@ import Testing
             #expect(repeated.isEmpty, "\(name): delivered twice without redelivered: \(repeated.prefix(5))")
         }
         #expect(ledger.orderViolations.isEmpty, "\(ledger.orderViolations.prefix(5))")
+        // Every message was released exactly as often as it was held: with the stable queues drained and the
+        // churned ones deleted, the exchange's in-memory topic is empty and no release went unmatched.
+        for name in ["c0", "c1", "c2"] {
+            _ = try await v.deleteQueue(name: name, ifUnused: false, ifEmpty: false, connectionID: 1)
+        }
+        let topic = try #require(await v.messageTopicStatistics().first { $0.exchange == "mix" && $0.topic.hasPrefix("exchange-transient") })
+        #expect(topic.statistics.overReleases == 0)
+        #expect(topic.statistics.liveEntries == 0, "\(topic.statistics.liveEntries) messages still held")
     }
 
     /// Registers consumers on the stable queues, settles what arrives (mostly ack, some requeue), takes
