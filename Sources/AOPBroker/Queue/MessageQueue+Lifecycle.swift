@@ -99,8 +99,10 @@ extension MessageQueue {
             var l = self.levels[level]
             let windowPositions = l.window.map(\.indexPosition)
             let unloaded = l.readPosition..<l.end
-            // Taken out of the queue here, before any await: released once, below.
+            // Taken out of the queue here, before any await: released once (messages and, in memory, the
+            // index entries themselves; the unloaded ones below).
             self.topics.release(l.window.lazy.map(\.entry))
+            (l.topic as? InMemoryTopic)?.release(windowPositions)
             toRelease.append((l, unloaded))
             l.window.removeAll()
             l.readPosition = l.end
@@ -116,7 +118,7 @@ extension MessageQueue {
         self.readyCount = 0
         self.readyBytes = 0
         for (level, unloaded) in toRelease where !unloaded.isEmpty {
-            await self.releaseUnloaded(level: level, unloaded)
+            await self.releaseUnloaded(level: level, unloaded, freeingIndexEntries: true)
         }
         for item in toAck {
             let cursor = self.levels[item.level].cursor
@@ -161,7 +163,7 @@ extension MessageQueue {
         self.topics.release(self.unacked.values.lazy.map(\.ready.entry))
         self.unacked.removeAll()
         for level in levels where level.hasUnloaded {
-            await self.releaseUnloaded(level: level, level.readPosition..<level.end)
+            await self.releaseUnloaded(level: level, level.readPosition..<level.end, freeingIndexEntries: false)
         }
         if let storage = self.storage {
             for name in names { try? await storage.deleteTopic(named: name) }

@@ -44,7 +44,9 @@ extension MessageQueue {
     /// never loaded into the window and are leaving the queue (purge, delete). Entries from before a restart
     /// (below `checkAcknowledgedBelow`) are skipped: their transient messages died with the old process and
     /// the positions may hold other messages now; persistent ones are on disk, where releasing does nothing.
-    func releaseUnloaded(level: IndexLevel, _ range: Range<Position>) async {
+    /// With `freeingIndexEntries`, an in-memory index topic frees the entries read, too (purge: they are
+    /// acknowledged, and an unacknowledged delivery below them must not keep them).
+    func releaseUnloaded(level: IndexLevel, _ range: Range<Position>, freeingIndexEntries: Bool) async {
         var position = max(range.lowerBound, level.checkAcknowledgedBelow)
         while position < range.upperBound {
             let limit = Int(min(4096, range.upperBound.raw - position.raw))
@@ -57,6 +59,9 @@ extension MessageQueue {
                 if let entry = e.entry { entries.append(entry) }
             }
             self.topics.release(entries)
+            if freeingIndexEntries, let memory = level.topic as? InMemoryTopic {
+                memory.release(chunk.compactMap { $0.position < range.upperBound ? $0.position : nil })
+            }
             position = last.position.next
         }
     }

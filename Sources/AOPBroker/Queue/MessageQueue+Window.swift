@@ -137,7 +137,9 @@ extension MessageQueue {
         return out
     }
 
-    /// Acknowledges index positions on their levels' cursors (one call per level).
+    /// Acknowledges index positions on their levels' cursors (one call per level); an in-memory index topic
+    /// frees those entries at once (`retire` is the only caller, so each is released once), so a delivery
+    /// left unacknowledged does not keep every later, acknowledged entry of its level in memory.
     func acknowledge(_ items: [(level: Int, position: Position)]) async {
         var perLevel: [Int: [Position]] = [:]
         if self.levels.count == 1 {
@@ -151,6 +153,7 @@ extension MessageQueue {
             // checkpoint only redelivers (flagged redelivered). The cursor writes one checkpoint per
             // interval covering every acknowledgement since the last one.
             await l.cursor.acknowledgeEventually(positions)
+            (l.topic as? InMemoryTopic)?.release(positions)
             // Let storage reclaim index entries below mark-delete, in steps.
             let markDelete = await l.cursor.markDeletePosition
             guard case .running = self.lifecycle, markDelete.raw >= self.levels[level].trimmedBelow.raw + 1024 else {

@@ -106,6 +106,29 @@ import Testing
         #expect(floor[e2ID] == nil)
     }
 
+    /// One delivery left unacknowledged keeps its own message and index entry, not the later ones.
+    @Test func anOldUnackedDeliveryDoesNotPinLaterEntries() async throws {
+        let storage = InMemoryStorageEngine()
+        let v = try await makeVHost(storage)
+        try await v.declareExchange("E", "fanout")
+        try await v.declare("Q")
+        try await v.bind("Q", "E")
+        try await publish(v, "E", 0..<1)
+        let q = try await v.queue(named: "Q", connectionID: 1)
+        let held = try #require(try await q.get(noAck: false))
+        try await publish(v, "E", 1..<5001)
+        #expect(try await consumeAll(v, "Q", expected: 5000) == bodies(1..<5001))
+        let topic = try await transient(v, "E")
+        let index = try #require(try await storage.topic(named: "queue./.Q", kind: .nonPersistent) as? InMemoryTopic)
+        #expect(await settles(topic, at: 1))
+        #expect(index.entryCount == 1)
+        #expect(index.statistics.pages <= 2)
+        await q.settle([held.deliveryID], .ack)
+        #expect(topic.entryCount == 0)
+        #expect(index.entryCount == 0)
+        #expect(index.statistics.overReleases == 0)
+    }
+
     @Test func messagesRoutedNowhereAreFreedAtOnce() async throws {
         let v = try await makeVHost()
         try await v.declareExchange("E", "direct")
@@ -273,6 +296,9 @@ import Testing
         let held = try #require(try await q1.get(noAck: false))   // unacked: not purged
         #expect(try await v.purgeQueue(name: "Q1", connectionID: 1) == 4999)
         #expect(topic.entryCount == 1)
+        // The purged index entries go too, though the unacked delivery below them keeps mark-delete at 0.
+        let index = try #require(try await v.storage.topic(named: "queue./.Q1", kind: .nonPersistent) as? InMemoryTopic)
+        #expect(index.entryCount == 1)
         await q1.settle([held.deliveryID], .ack)
         #expect(topic.entryCount == 0)
         try await publish(v, "E", 0..<10)
