@@ -5,7 +5,8 @@ Each timed aop-perf run (1 producer -> 1 queue -> 1 consumer, 16 B transient, au
 --max-backlog messages still in its queue; perf.py deletes them, this script keeps them, as a user who
 reruns a benchmark would. Every run's queue is a new one on the default exchange, so the leftovers of
 run 1 sit in front of everything later runs publish through that exchange. Prints the broker's RSS after
-each run, and the leftover count.
+each run and the messages left in its queue, then deletes the queues and prints the RSS again (glibc keeps
+freed heap pages, so RSS need not fall; what matters is that it no longer grows with what went through).
 
 Usage: leftovers.py --client PATH --aop-bin PATH [--runs 11] [--duration 5]
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "Tests" / "Integration"))
 import servers  # noqa: E402
+import pika  # noqa: E402
 
 
 def status_mib(pid: int, field: str) -> float:
@@ -28,6 +30,14 @@ def status_mib(pid: int, field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no {field}")
+
+
+def count(b: servers.BrokerProcess, queue: str) -> int:
+    conn = pika.BlockingConnection(pika.ConnectionParameters(host=b.host, port=b.port))
+    try:
+        return conn.channel().queue_declare(queue, passive=True).method.message_count
+    finally:
+        conn.close()
 
 
 def main() -> int:
@@ -52,7 +62,14 @@ def main() -> int:
             summary = json.loads(out[out.index("{"):]) if "{" in out else {}
             print(f"run {run:2}: consumed/s {summary.get('consumed_per_s', '?'):>8}  "
                   f"published {summary.get('published', '?')}  consumed {summary.get('consumed', '?')}  "
+                  f"left {count(b, f'leftovers-{run}-q0'):>7}  "
                   f"RSS {status_mib(pid, 'VmRSS'):7.1f} MiB  peak {status_mib(pid, 'VmHWM'):7.1f} MiB", flush=True)
+        conn = pika.BlockingConnection(pika.ConnectionParameters(host=b.host, port=b.port))
+        ch = conn.channel()
+        for run in range(1, args.runs + 1):
+            ch.queue_delete(f"leftovers-{run}-q0")
+        conn.close()
+        print(f"queues deleted: RSS {status_mib(pid, 'VmRSS'):.1f} MiB", flush=True)
     finally:
         b.stop()
         b.cleanup()

@@ -160,7 +160,7 @@ extension MessageQueue {
         }
         self.readyCount = 0
         self.readyBytes = 0
-        self.topics.release(self.unacked.values.lazy.map(\.ready.entry))
+        self.topics.release(self.unacked.values.map(\.ready.entry))
         self.unacked.removeAll()
         for level in levels where level.hasUnloaded {
             await self.releaseUnloaded(level: level, level.readPosition..<level.end, freeingIndexEntries: false)

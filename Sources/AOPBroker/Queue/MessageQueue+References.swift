@@ -19,25 +19,17 @@ extension MessageQueue {
     /// Takes the queue's reference on the messages of freshly written index entries (and of entries refused
     /// on their way to the dead-letter exchange), one lock per message topic per batch.
     func retainMessages(of written: WrittenIndex) {
-        if written.groups.count == 1, written.refused.isEmpty {
-            self.topics.retain(written.groups[0].entries)
-            return
+        for group in written.groups { self.topics.retain(group.entries, scratch: &self.positionScratch) }
+        if !written.refused.isEmpty {
+            self.topics.retain(written.refused.lazy.map(\.ready.entry), scratch: &self.positionScratch)
         }
-        var entries: [IndexEntry] = []
-        for group in written.groups { entries += group.entries }
-        entries += written.refused.map(\.ready.entry)
-        self.topics.retain(entries)
     }
 
     /// Entries that left the queue for good: their messages are released and their index positions
     /// acknowledged (entries never indexed, level -1, only released).
     func retire(_ items: [(level: Int, ready: ReadyEntry)]) async {
-        self.topics.release(items.lazy.map(\.ready.entry))
-        if items.allSatisfy({ $0.level >= 0 }) {
-            await self.acknowledge(items.map { ($0.level, $0.ready.indexPosition) })
-        } else {
-            await self.acknowledge(items.filter { $0.level >= 0 }.map { ($0.level, $0.ready.indexPosition) })
-        }
+        self.topics.release(items.lazy.map(\.ready.entry), scratch: &self.positionScratch)
+        await self.acknowledge(items)
     }
 
     /// Releases the messages of the index entries in `range` of a level's index topic: entries that were

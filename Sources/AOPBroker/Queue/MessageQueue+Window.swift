@@ -137,15 +137,16 @@ extension MessageQueue {
         return out
     }
 
-    /// Acknowledges index positions on their levels' cursors (one call per level); an in-memory index topic
-    /// frees those entries at once (`retire` is the only caller, so each is released once), so a delivery
-    /// left unacknowledged does not keep every later, acknowledged entry of its level in memory.
-    func acknowledge(_ items: [(level: Int, position: Position)]) async {
+    /// Acknowledges the index positions of entries on their levels' cursors (one call per level); an
+    /// in-memory index topic frees those entries at once (`retire` is the only caller, so each is released
+    /// once), so a delivery left unacknowledged does not keep every later, acknowledged entry of its level in
+    /// memory. Entries of level -1 were never indexed: nothing to acknowledge.
+    func acknowledge(_ items: [(level: Int, ready: ReadyEntry)]) async {
         var perLevel: [Int: [Position]] = [:]
-        if self.levels.count == 1 {
-            perLevel[0] = items.map(\.position)   // no priorities: one level, no grouping
+        if self.levels.count == 1, items.allSatisfy({ $0.level == 0 }) {
+            perLevel[0] = items.map(\.ready.indexPosition)   // no priorities: one level, no grouping
         } else {
-            for item in items { perLevel[item.level, default: []].append(item.position) }
+            for item in items { perLevel[item.level, default: []].append(item.ready.indexPosition) }
         }
         for (level, positions) in perLevel where self.levels.indices.contains(level) {
             let l = self.levels[level]

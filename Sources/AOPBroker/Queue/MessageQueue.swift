@@ -64,6 +64,8 @@ public actor MessageQueue {
     /// Body fetches in progress (their entries are in no other collection meanwhile).
     var fetchesInFlight = 0
     var deadLetterRunning = false
+    /// Reused for the message positions of each retain/release (`MessageTopics`): no array per batch.
+    var positionScratch: [Position] = []
 
     var expiryTimer: Task<Void, Never>?
     var expiryDeadline: Int64?

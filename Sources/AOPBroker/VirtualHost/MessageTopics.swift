@@ -17,6 +17,8 @@ final class MessageTopics: Sendable {
     }
 
     private let byID: Mutex<[UInt32: Registered]> = Mutex([:])
+    /// Largest position buffer a caller's scratch keeps between calls.
+    static let scratchLimit = 1024
 
     func register(_ topic: any Topic, id: UInt32) {
         self.byID.withLock { $0[id] = Registered(topic: topic, memory: topic as? InMemoryTopic) }
@@ -38,25 +40,36 @@ final class MessageTopics: Sendable {
         }
     }
 
-    /// Takes one reference on the message of each entry (in-memory topics only).
-    func retain(_ entries: some Collection<IndexEntry>) {
-        self.forEachMemoryTopic(entries) { topic, positions in topic.retain(positions) }
+    /// Takes one reference on the message of each entry (in-memory topics only). `scratch` is a buffer
+    /// the caller keeps between calls, so the positions handed to the topic need no new array each time.
+    func retain(_ entries: some Collection<IndexEntry>, scratch: inout [Position]) {
+        self.forEachMemoryTopic(entries, scratch: &scratch) { topic, positions in topic.retain(positions) }
     }
 
     /// Drops one reference from the message of each entry (in-memory topics only); a message no one holds
-    /// any more is freed.
-    func release(_ entries: some Collection<IndexEntry>) {
-        self.forEachMemoryTopic(entries) { topic, positions in topic.release(positions) }
+    /// any more is freed. `scratch`: see `retain`.
+    func release(_ entries: some Collection<IndexEntry>, scratch: inout [Position]) {
+        self.forEachMemoryTopic(entries, scratch: &scratch) { topic, positions in topic.release(positions) }
     }
 
-    /// Groups `entries` by message topic (usually there is one: no grouping then) and calls `body` once
-    /// per in-memory topic with the message positions.
-    private func forEachMemoryTopic(_ entries: some Collection<IndexEntry>,
+    /// `release(_:scratch:)` with a buffer of its own (paths that are not per-message).
+    func release(_ entries: some Collection<IndexEntry>) {
+        var scratch: [Position] = []
+        self.release(entries, scratch: &scratch)
+    }
+
+    /// Calls `body` once per in-memory message topic among `entries` with their message positions (usually
+    /// every entry comes from one topic: no grouping then). The positions are collected in `scratch`.
+    private func forEachMemoryTopic(_ entries: some Collection<IndexEntry>, scratch: inout [Position],
                                     _ body: (InMemoryTopic, [Position]) -> Int) {
         guard let firstID = entries.first?.topicID else { return }
         if entries.allSatisfy({ $0.topicID == firstID }) {
             guard let memory = self.memoryTopic(firstID) else { return }
-            _ = body(memory, entries.map(\.messagePosition))
+            scratch.removeAll(keepingCapacity: true)
+            for e in entries { scratch.append(e.messagePosition) }
+            _ = body(memory, scratch)
+            // Kept for the next call, up to 8 KiB: a queue that once saw a huge batch does not keep its size.
+            if scratch.capacity > Self.scratchLimit { scratch = [] }
             return
         }
         var byTopic: [UInt32: [Position]] = [:]

@@ -101,7 +101,7 @@ public final class InMemoryTopic: Topic {
     public func retain(_ positions: [Position]) -> Int {
         self.state.withLock(orderedFor: self) { state in
             guard !state.closed else { return 0 }
-            return state.entries.retain(positions.map(\.raw))
+            return state.entries.retain(positions)
         }
     }
 
@@ -113,7 +113,7 @@ public final class InMemoryTopic: Topic {
     public func release(_ positions: [Position]) -> Int {
         self.state.withLock(orderedFor: self) { state in
             guard !state.closed else { return 0 }
-            return state.entries.release(positions.map(\.raw))
+            return state.entries.release(positions)
         }
     }
 
@@ -150,8 +150,7 @@ public final class InMemoryTopic: Topic {
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             var result: [TopicValueEntry] = []
             result.reserveCapacity(positions.count)
-            for position in positions {
-                guard let slot = state.entries.slot(at: position.raw) else { continue }
+            state.entries.forEachLive(at: positions) { position, slot in
                 result.append(TopicValueEntry(position: position, payload: slot.payload, value: slot.value))
             }
             return result
@@ -187,8 +186,7 @@ public final class InMemoryTopic: Topic {
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             var result: [TopicEntry] = []
             result.reserveCapacity(positions.count)
-            for position in positions {
-                guard let slot = state.entries.slot(at: position.raw) else { continue }
+            state.entries.forEachLive(at: positions) { position, slot in
                 result.append(TopicEntry(position: position, payload: slot.payload))
             }
             return result

@@ -50,6 +50,10 @@ struct SparseEntries {
 
     /// The page being appended to, cached so an append batch looks up the dictionary once per page.
     private var tail: (number: UInt64, page: Page)?
+    /// Emptied pages kept for reuse (every slot cleared), at most `spareLimit`: a topic whose entries are
+    /// freed about as fast as they are appended allocates no page at all in its steady state.
+    private var spare: [Page] = []
+    static let spareLimit = 4
 
     private func pageNumber(_ position: UInt64) -> UInt64 { position >> Self.pageShift }
 
@@ -70,7 +74,7 @@ struct SparseEntries {
             page = existing
             self.tail = (number, existing)
         } else {
-            page = Page()
+            page = self.spare.popLast() ?? Page()
             self.pages[number] = page
             self.tail = (number, page)
         }
@@ -84,13 +88,15 @@ struct SparseEntries {
         return position
     }
 
-    /// The live slot at `position`, or nil when it was freed, trimmed or never written.
-    func slot(at position: UInt64) -> Slot? {
-        guard position >= self.trimmedBelow, position < self.nextPosition,
-              let page = self.pages[self.pageNumber(position)]
-        else { return nil }
-        let slot = page.slots[Int(position & Self.pageMask)]
-        return slot.references > 0 ? slot : nil
+    /// Calls `body` with the live entry at each of `positions` that has one, in the order given (one
+    /// dictionary lookup per run of positions on one page).
+    func forEachLive(at positions: [Position], _ body: (Position, Slot) -> Void) {
+        var cached: (number: UInt64, page: Page?)?
+        for position in positions {
+            guard let (page, index) = self.locate(position.raw, cached: &cached) else { continue }
+            let slot = page.slots[index]
+            if slot.references > 0 { body(position, slot) }
+        }
     }
 
     /// Calls `body` with each live entry from `from` on, in order, until it returns false or the end.
@@ -113,11 +119,11 @@ struct SparseEntries {
 
     /// Adds one reference to each live entry at `positions`; returns how many were not live (not counted,
     /// and added to `overReleases`: a reference taken on a freed entry means one was released too early).
-    mutating func retain(_ positions: [UInt64]) -> Int {
+    mutating func retain(_ positions: [Position]) -> Int {
         var missing = 0
         var cached: (number: UInt64, page: Page?)?
         for position in positions {
-            guard let (page, index) = self.locate(position, cached: &cached), page.slots[index].references > 0 else {
+            guard let (page, index) = self.locate(position.raw, cached: &cached), page.slots[index].references > 0 else {
                 missing += 1
                 continue
             }
@@ -129,12 +135,12 @@ struct SparseEntries {
 
     /// Drops one reference from each entry at `positions`; an entry whose count reaches zero is freed,
     /// and with it a page left empty. Returns how many positions held no live entry (over-releases).
-    mutating func release(_ positions: [UInt64]) -> Int {
+    mutating func release(_ positions: [Position]) -> Int {
         var missing = 0
         var emptiedPage = false
         var cached: (number: UInt64, page: Page?)?
         for position in positions {
-            guard let (page, index) = self.locate(position, cached: &cached), page.slots[index].references > 0 else {
+            guard let (page, index) = self.locate(position.raw, cached: &cached), page.slots[index].references > 0 else {
                 missing += 1
                 continue
             }
@@ -195,10 +201,10 @@ struct SparseEntries {
     }
 
     /// Removes the complete pages among those of `positions` that hold no live entry.
-    private mutating func dropEmptyPages(around positions: [UInt64]) {
+    private mutating func dropEmptyPages(around positions: [Position]) {
         var last: UInt64?
         for position in positions {
-            let number = self.pageNumber(position)
+            let number = self.pageNumber(position.raw)
             guard number != last else { continue }
             last = number
             self.dropIfEmpty(number)
@@ -209,7 +215,13 @@ struct SparseEntries {
         guard let page = self.pages[number], page.live == 0, self.isComplete(number) else { return }
         self.pages[number] = nil
         if self.tail?.number == number { self.tail = nil }
+        self.keepSpare(page)
         self.advanceLowestPage()
+    }
+
+    /// Keeps an emptied page (all of whose slots are cleared) for reuse, up to `spareLimit`.
+    private mutating func keepSpare(_ page: Page) {
+        if self.spare.count < Self.spareLimit { self.spare.append(page) }
     }
 
     /// Moves `lowestPage` over pages that are gone (amortized O(1): it only moves forward).
@@ -249,6 +261,7 @@ struct SparseEntries {
                 if page.live == 0, self.isComplete(number) {
                     self.pages[number] = nil
                     if self.tail?.number == number { self.tail = nil }
+                    self.keepSpare(page)
                 }
             }
             number += 1
@@ -261,6 +274,7 @@ struct SparseEntries {
     mutating func removeAll() {
         self.pages = [:]
         self.tail = nil
+        self.spare = []
         self.liveEntries = 0
         self.liveBytes = 0
         self.trimmedBelow = self.nextPosition
