@@ -14,8 +14,7 @@ import Testing
         weak let first = boxes[0]
         weak let middle = boxes[500]
         weak let last = boxes[999]
-        let positions = try topic.appendNow(Array(repeating: [], count: 1000), values: boxes,
-                                            valueBytes: Array(repeating: 10, count: 1000))
+        let positions = try topic.appendNow(Array(repeating: [], count: 1000), values: boxes, valueBytes: { _ in 10 })
         boxes.removeAll()
         #expect(topic.statistics.liveEntries == 1000)
         #expect(topic.statistics.liveBytes == 10_000)

@@ -66,7 +66,7 @@ actor Exchange {
                     // The message itself is the entry: no record encoded here nor decoded by the queues.
                     appended = try memory.appendNow(transientIndices.map { items[$0].payload },
                                                     values: transientIndices.map { items[$0].message },
-                                                    valueBytes: transientIndices.map { Int(items[$0].bodySize) })
+                                                    valueBytes: { Int(items[transientIndices[$0]].bodySize) })
                 } else {
                     appended = try await LocalTopicCalls.append(self.transientSlot.topic,
                                                                 transientIndices.map { items[$0].record })

@@ -72,22 +72,24 @@ public final class InMemoryTopic: Topic {
     /// as it is and returned by `readValuesNow`, so an in-memory user need not encode and decode what it
     /// stores. Readers through the `Topic` protocol see `payloads[i]` (which may be empty). Each entry starts
     /// with one reference.
-    /// - Parameters:
-    ///   - payloads: the encoded entries (may be empty arrays).
-    ///   - values: one value (or nil) per payload.
-    ///   - valueBytes: per entry, the bytes its value holds, for `statistics.liveBytes` (nil: none counted).
-    public func appendNow(_ payloads: [[UInt8]], values: [(any Sendable)?], valueBytes: [Int]? = nil)
+    public func appendNow(_ payloads: [[UInt8]], values: [(any Sendable)?]) throws(StorageError) -> [Position] {
+        try self.appendNow(payloads, values: values, valueBytes: { _ in 0 })
+    }
+
+    /// `appendNow(_:values:)` that also counts, per entry, the bytes its value holds (`valueBytes(i)`, e.g. a
+    /// message's body size) in `statistics.liveBytes`.
+    public func appendNow(_ payloads: [[UInt8]], values: [(any Sendable)?], valueBytes: (Int) -> Int)
         throws(StorageError) -> [Position]
     {
         precondition(payloads.count == values.count, "one value per payload")
-        precondition(valueBytes.map { $0.count == payloads.count } ?? true, "one size per payload")
         return try self.state.withLock(orderedFor: self) { (state) throws(StorageError) -> [Position] in
             guard !state.closed else { throw StorageError(.closed, "topic '\(self.name)' is closed") }
             var positions: [Position] = []
             positions.reserveCapacity(payloads.count)
             for i in payloads.indices {
+                let bytes = valueBytes(i)
                 positions.append(Position(state.entries.append(payload: payloads[i], value: values[i], references: 1,
-                                                               valueBytes: valueBytes?[i] ?? 0)))
+                                                               valueBytes: bytes)))
             }
             return positions
         }

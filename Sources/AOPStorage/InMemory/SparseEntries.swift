@@ -50,10 +50,6 @@ struct SparseEntries {
 
     /// The page being appended to, cached so an append batch looks up the dictionary once per page.
     private var tail: (number: UInt64, page: Page)?
-    /// Emptied pages kept for reuse (every slot cleared), at most `spareLimit`: a topic whose entries are
-    /// freed about as fast as they are appended allocates no page at all in its steady state.
-    private var spare: [Page] = []
-    static let spareLimit = 4
 
     private func pageNumber(_ position: UInt64) -> UInt64 { position >> Self.pageShift }
 
@@ -74,7 +70,7 @@ struct SparseEntries {
             page = existing
             self.tail = (number, existing)
         } else {
-            page = self.spare.popLast() ?? Page()
+            page = SparsePagePool.shared.take()
             self.pages[number] = page
             self.tail = (number, page)
         }
@@ -219,9 +215,9 @@ struct SparseEntries {
         self.advanceLowestPage()
     }
 
-    /// Keeps an emptied page (all of whose slots are cleared) for reuse, up to `spareLimit`.
-    private mutating func keepSpare(_ page: Page) {
-        if self.spare.count < Self.spareLimit { self.spare.append(page) }
+    /// Hands an emptied page (all of whose slots are cleared) to the shared pool for reuse.
+    private func keepSpare(_ page: Page) {
+        SparsePagePool.shared.give(page)
     }
 
     /// Moves `lowestPage` over pages that are gone (amortized O(1): it only moves forward).
@@ -274,7 +270,6 @@ struct SparseEntries {
     mutating func removeAll() {
         self.pages = [:]
         self.tail = nil
-        self.spare = []
         self.liveEntries = 0
         self.liveBytes = 0
         self.trimmedBelow = self.nextPosition
