@@ -2,7 +2,8 @@
 ///
 /// Positions are split into pages of `pageSize` slots, kept in a dictionary by page number: an entry is
 /// found in O(1) (page lookup + index), an entry whose count reaches zero releases its payload and value
-/// at once, and a page whose every slot is freed (and that will get no more appends) is dropped. Memory is
+/// at once, and a page whose every slot is freed (and that will get no more appends) is dropped (handed to
+/// `SparsePagePool` for reuse, so a steady flow allocates no pages). Memory is
 /// therefore proportional to the entries still referenced — plus at most one page of slots each — however
 /// old the oldest of them is; a prefix-only scheme would keep everything after the oldest live entry.
 ///

@@ -1,6 +1,8 @@
 @testable import AOPBroker
+import AOPIO
 import AOPStorage
 import AOPWire
+import Logging
 import Testing
 
 /// Transient messages are freed one by one as the last queue holding each lets go of it: a queue that
@@ -127,6 +129,32 @@ import Testing
         #expect(topic.entryCount == 0)
         #expect(index.entryCount == 0)
         #expect(index.statistics.overReleases == 0)
+    }
+
+    /// With the on-disk engine (as `aop-server` runs): a durable queue indexes transient messages on disk
+    /// while the messages stay in the in-memory topic; its backlog (beyond the window) pins only itself.
+    @Test func aDurableQueueOnDiskHoldsOnlyItsTransientMessages() async throws {
+        let dir = "/tmp/aop-pinning-\(UInt32.random(in: 0...UInt32.max))"
+        defer { Self.removeTree(dir) }
+        let storage = try await DiskStorageEngine(directory: dir, fileSystem: PosixFileSystem())
+        let v = VirtualHost(name: "/", storage: storage, logger: Logger(label: "test"))
+        try await v.start()
+        try await v.declareExchange("E", "fanout", durable: true)
+        try await v.declare("D", durable: true)
+        try await v.declare("T")
+        try await v.bind("D", "E")
+        try await v.bind("T", "E")
+        let n = MessageQueue.windowCapacity * 2
+        try await publish(v, "E", 0..<n)
+        try await v.unbindQueue(queue: "D", exchange: "E", routingKey: "", arguments: [:], connectionID: 1)
+        try await publish(v, "E", n..<(n + 5000))
+        let topic = try await transient(v, "E")
+        #expect(try await consumeAll(v, "T", expected: n + 5000).count == n + 5000)
+        #expect(await settles(topic, at: n))
+        #expect(try await consumeAll(v, "D", expected: n, tag: "d") == bodies(0..<n))
+        #expect(await settles(topic, at: 0))
+        #expect(topic.statistics.overReleases == 0)
+        await storage.shutdown()
     }
 
     @Test func messagesRoutedNowhereAreFreedAtOnce() async throws {
@@ -358,5 +386,11 @@ import Testing
         #expect(Set(drained).count == 400)
         #expect(await settles(topic, at: 0))
         #expect(topic.statistics.overReleases == 0)
+    }
+
+    private static func removeTree(_ path: String) {
+        let fs = PosixFileSystem()
+        for name in (try? fs.listDirectory(path: path)) ?? [] { Self.removeTree(path + "/" + name) }
+        try? fs.remove(path: path)
     }
 }
