@@ -156,6 +156,22 @@ public final class Broker: Sendable {
         return lines
     }
 
+    /// One line per in-memory message topic (every vhost) that holds messages: live messages and bytes, pages,
+    /// and over-releases (always 0 unless a message was released more often than held). See
+    /// `VirtualHost.messageTopicStatistics()`.
+    public func messageTopicDiagnostics() async -> [String] {
+        var lines: [String] = []
+        for (name, vhost) in self.virtualHosts.sorted(by: { $0.key < $1.key }) {
+            for t in await vhost.messageTopicStatistics() {
+                let s = t.statistics
+                guard s.liveEntries > 0 || s.overReleases > 0 else { continue }
+                lines.append("vhost=\(name) exchange=\(t.exchange ?? "(deleted)") topic=\(t.topic) live=\(s.liveEntries) "
+                    + "bytes=\(s.liveBytes) pages=\(s.pages) overReleases=\(s.overReleases)")
+            }
+        }
+        return lines
+    }
+
     /// Sets or clears a resource alarm; publishers get connection.blocked / unblocked.
     public func setAlarm(_ name: String, active: Bool) async {
         let changed = self.alarms.set(name, active: active)

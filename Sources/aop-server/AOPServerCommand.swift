@@ -99,11 +99,15 @@ struct AOPServerCommand: AsyncParsableCommand {
             makeStorage: { loops in try await openStorage(finalConfiguration, loops: loops, logger: logger) },
             onListening: { host, port in writeStderr("aop-server listening on \(host):\(port)\n") },
             onStarted: { broker in
-                // SIGUSR1: one line per live connection (what it does and holds), for stuck-connection hunts.
+                // SIGUSR1: one line per live connection (what it does and holds), for stuck-connection hunts,
+                // then one per in-memory message topic holding messages (transient memory).
                 Task {
                     for await _ in await UnixSignalsSequence(trapping: [.sigusr1]) {
                         let lines = await broker.connectionDiagnostics()
-                        writeStderr("aop-server: \(lines.count) connection(s)\n" + lines.map { $0 + "\n" }.joined())
+                        let topics = await broker.messageTopicDiagnostics()
+                        writeStderr("aop-server: \(lines.count) connection(s)\n" + lines.map { $0 + "\n" }.joined()
+                            + "aop-server: \(topics.count) in-memory message topic(s) holding messages\n"
+                            + topics.map { $0 + "\n" }.joined())
                     }
                 }
             }

@@ -11,13 +11,14 @@ its messages, in order.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pika
 import pytest
 
 from servers import AopServer
-from support import Collector, params, pump, queue_count, target
+from support import Collector, params, pump, queue_count, target, wait_until
 
 pytestmark = [pytest.mark.fresh_server, pytest.mark.slow]
 
@@ -83,6 +84,11 @@ def test_a_backlog_pins_only_its_own_transient_messages():
         assert peak - start < GROWTH_BOUND_MIB, (
             f"peak RSS grew by {peak - start:.1f} MiB while {sent_mib:.0f} MiB went through E and were consumed")
         assert queue_count(ch, "pin.Q1") == KEEP
+        # SIGUSR1 lists the in-memory message topics holding messages: E's holds exactly Q1's.
+        os.kill(srv.proc.pid, signal.SIGUSR1)
+        line = f"exchange=pin.E topic=exchange-transient./.pin.E live={KEEP} "
+        wait_until(lambda: line in srv.log_tail(200), timeout=10, message="SIGUSR1 topic statistics")
+        assert "overReleases=0" in next(l for l in srv.log_tail(200).splitlines() if line in l)
         kept = consume(conn, ch, "pin.Q1", KEEP)
         assert kept == [f"keep-{i}".encode() for i in range(KEEP)]
         conn.close()
