@@ -5,7 +5,8 @@ import Synchronization
 /// Appends return immediately; everything is lost on restart. Thread-safe through a mutex, so calls
 /// do not hop to an actor.
 ///
-/// Every entry carries a reference count, one when appended. `retain(_:)` and `release(_:)` move it; an
+/// Every entry carries a reference count, one when appended (the appender's, which
+/// `releaseAppenderReferences(below:)` ends exactly once per entry). `retain(_:)` and `release(_:)` move it; an
 /// entry whose count reaches zero is freed at once, whatever entries before it are still held, so a
 /// message topic holds only the messages some queue (or the replicator) still refers to. `trim(before:)`
 /// frees a whole prefix regardless of counts (index topics, read in order, are reclaimed that way).
