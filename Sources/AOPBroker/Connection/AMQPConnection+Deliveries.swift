@@ -52,31 +52,30 @@ extension AMQPConnection {
             conn.transmittedSinceRelease[ObjectIdentifier(gate), default: (gate, 0)].1 += written
             written = 0
         }
-        for delivery in batch {
-            if delivery.consumerTag != lastTag {
+        // Indexed, not `for delivery in batch`: each element is read in place instead of copied out
+        // (a copy retains and releases its tag, queue and message).
+        for i in batch.indices {
+            if batch[i].consumerTag != lastTag {
                 countWritten(self)
-                consumer = channel.consumers[delivery.consumerTag]
-                lastTag = delivery.consumerTag
+                lastTag = batch[i].consumerTag
+                consumer = channel.consumers[batch[i].consumerTag]
             }
             guard let consumer else {
-                requeue.append(delivery)
+                requeue.append(batch[i])
                 continue
             }
             if !consumer.ready || !channel.flowActive {
-                channel.heldDeliveries.append(delivery)
+                channel.heldDeliveries.append(batch[i])
                 continue
             }
             let tag = channel.takeDeliveryTag()
             written += 1
             if !consumer.noAck {
-                channel.recordUnacked(tag: tag, .init(queue: delivery.queue, deliveryID: delivery.deliveryID,
+                channel.recordUnacked(tag: tag, .init(queue: batch[i].queue, deliveryID: batch[i].deliveryID,
                                                       credit: consumer.credit))
             }
-            let m = delivery.message
-            self.out.writeBasicDeliver(channel: id, consumerTag: delivery.consumerTag, deliveryTag: tag,
-                                       redelivered: delivery.redelivered, exchange: m.exchange,
-                                       routingKey: m.routingKey, properties: m.properties, body: m.body,
-                                       frameMax: frameMax)
+            batch[i].message.writeDeliver(into: &self.out, channel: id, consumerTag: batch[i].consumerTag,
+                                          deliveryTag: tag, redelivered: batch[i].redelivered, frameMax: frameMax)
         }
         countWritten(self)
     }
@@ -98,13 +97,9 @@ extension AMQPConnection {
             channel.recordUnacked(tag: tag, .init(queue: delivery.queue, deliveryID: delivery.deliveryID, credit: consumer.credit))
         }
         self.channels[id] = channel
-        let frameMax = self.tuning.frameMax
-        let m = delivery.message
-        self.send {
-            $0.writeBasicDeliver(channel: id, consumerTag: delivery.consumerTag, deliveryTag: tag,
-                                 redelivered: delivery.redelivered, exchange: m.exchange, routingKey: m.routingKey,
-                                 properties: m.properties, body: m.body, frameMax: frameMax)
-        }
+        delivery.message.writeDeliver(into: &self.out, channel: id, consumerTag: delivery.consumerTag,
+                                      deliveryTag: tag, redelivered: delivery.redelivered,
+                                      frameMax: self.tuning.frameMax)
         return true
     }
 
