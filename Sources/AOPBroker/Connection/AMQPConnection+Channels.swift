@@ -44,11 +44,14 @@ extension AMQPConnection {
     /// frame-by-frame path (`assemblePublish`, `handle`) takes it, with the same outcome and errors.
     func receiveWholePublish() -> Bool {
         guard self.machine.isOpen, let id = FrameDecoder.publishChannel(in: self.inbound), id != 0,
-              let channel = self.channels[id], case .open = channel.state, channel.assembler.isIdle,
-              let scanned = self.decoder.scanPublish(self.inbound, maxBodySize: channel.assembler.maxBodySize)
+              let channel = self.channels[id], case .open = channel.state, channel.assembler.isIdle
         else { return false }
-        self.inbound.moveReaderIndex(forwardBy: scanned.byteCount)
-        self.receivePublish(on: channel, id: id, scanned.publish, scanned.properties, scanned.body)
+        let taken = self.decoder.scanPublish(self.inbound, maxBodySize: channel.assembler.maxBodySize) {
+            _, publish, properties, body in
+            self.receivePublish(on: channel, id: id, publish, properties, body)
+        }
+        guard let taken else { return false }
+        self.inbound.moveReaderIndex(forwardBy: taken)
         return true
     }
 

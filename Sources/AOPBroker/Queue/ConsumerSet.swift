@@ -38,6 +38,9 @@ struct ConsumerSet: Sendable {
 
     func member(id: UInt64) -> Member? { self.members.first { $0.id == id } }
 
+    /// Whether a consumer with this id is registered (no copy of it, unlike `member(id:)`).
+    func contains(id: UInt64) -> Bool { self.members.contains { $0.id == id } }
+
     /// Distinct consumer priorities, highest first.
     private var priorities: [Int32] {
         Set(self.members.map(\.registration.priority)).sorted(by: >)

@@ -48,6 +48,7 @@ extension MessageQueue {
     /// Records them as unacked before any await.
     private func assign() -> [Assignment] {
         var out: [Assignment] = []
+        out.reserveCapacity(min(Self.dispatchBatch, self.readyCount))   // grown once, not by doubling
         let now = WallClock.nowMilliseconds()
         // A lone consumer gets its credit for the whole pass in one acquisition (one lock, not one per
         // entry); what the pass does not use goes back at the end.
@@ -91,7 +92,7 @@ extension MessageQueue {
     /// Fetches the bodies and hands each consumer its batch. Deliveries whose consumer went away
     /// meanwhile are requeued and their credit returned.
     private func deliver(_ assignments: [Assignment]) async {
-        let messages = await self.fetchMessages(assignments.map(\.ready.entry))
+        var messages = await self.fetchMessages(assignments.map(\.ready.entry))
         guard case .running = self.lifecycle else { return }
         // One batch per consumer, in first-assignment order. Found through the last one used, then a
         // linear search; a dictionary only once there are many (no hashing for the usual one or few).
@@ -111,22 +112,28 @@ extension MessageQueue {
                 last = found
             } else {
                 last = batches.count
-                batches.append((consumer.id, consumer.registration.sink, []))
+                var deliveries: [Delivery] = []
+                if batches.isEmpty { deliveries.reserveCapacity(assignments.count) }  // usually the only one
+                batches.append((consumer.id, consumer.registration.sink, deliveries))
                 if !batchIndex.isEmpty { batchIndex[consumer.id] = last }
             }
             return last
         }
         var requeue: [(Int, ReadyEntry)] = []
         var settleNow: [(level: Int, position: Position)] = []
-        for (a, fetched) in zip(assignments, messages) {
-            guard let message = fetched else {
+        if assignments.first?.consumer.registration.noAck == true { settleNow.reserveCapacity(assignments.count) }
+        // Indexed: an assignment is read in place and its message moved into the delivery, not copied
+        // (a copy per element retains and releases its consumer, entry and message).
+        for i in assignments.indices {
+            let a = assignments[i]
+            guard let message = messages[i].take() else {
                 // The message is gone (trimmed/corrupt): drop the entry.
                 self.unacked[a.deliveryID] = nil
                 a.consumer.registration.credit.release(1)
                 settleNow.append((a.level, a.ready.indexPosition))
                 continue
             }
-            guard self.consumers.member(id: a.consumer.id) != nil else {
+            guard self.consumers.contains(id: a.consumer.id) else {
                 if self.unacked.removeValue(forKey: a.deliveryID) != nil || a.consumer.registration.noAck {
                     requeue.append((a.level, a.ready))
                 }

@@ -20,6 +20,7 @@ extension MessageQueue {
         let now = WallClock.nowMilliseconds()
         var results = [EnqueueResult](repeating: .accepted, count: items.count)
         var perLevel: [[(slot: Int, entry: IndexEntry)]] = Array(repeating: [], count: self.levels.count)
+        if perLevel.count == 1 { perLevel[0].reserveCapacity(items.count) }   // no priorities: grown once
         var admittedCount = 0
         var admittedBytes = 0
         var refused: [DeadLetterItem] = []
