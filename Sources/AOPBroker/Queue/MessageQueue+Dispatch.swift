@@ -125,25 +125,28 @@ extension MessageQueue {
         // Indexed: an assignment is read in place and its message moved into the delivery, not copied
         // (a copy per element retains and releases its consumer, entry and message).
         for i in assignments.indices {
-            let a = assignments[i]
+            // Fields read in place (`assignments[i].…`): binding the assignment copied it, a retain and
+            // release of its consumer per delivery.
             guard let message = messages[i].take() else {
                 // The message is gone (trimmed/corrupt): drop the entry.
-                self.unacked[a.deliveryID] = nil
-                a.consumer.registration.credit.release(1)
-                settleNow.append((a.level, a.ready.indexPosition))
+                self.unacked[assignments[i].deliveryID] = nil
+                assignments[i].consumer.registration.credit.release(1)
+                settleNow.append((assignments[i].level, assignments[i].ready.indexPosition))
                 continue
             }
-            guard self.consumers.contains(id: a.consumer.id) else {
-                if self.unacked.removeValue(forKey: a.deliveryID) != nil || a.consumer.registration.noAck {
-                    requeue.append((a.level, a.ready))
+            let consumer = assignments[i].consumer
+            guard self.consumers.contains(id: consumer.id) else {
+                if self.unacked.removeValue(forKey: assignments[i].deliveryID) != nil || consumer.registration.noAck {
+                    requeue.append((assignments[i].level, assignments[i].ready))
                 }
-                a.consumer.registration.credit.release(1)
+                consumer.registration.credit.release(1)
                 continue
             }
-            if a.consumer.registration.noAck { settleNow.append((a.level, a.ready.indexPosition)) }
-            let delivery = Delivery(consumerTag: a.consumer.registration.tag, queue: self, deliveryID: a.deliveryID,
-                                    message: message, redelivered: a.ready.redelivered)
-            batches[batch(for: a.consumer)].deliveries.append(delivery)
+            if consumer.registration.noAck { settleNow.append((assignments[i].level, assignments[i].ready.indexPosition)) }
+            let delivery = Delivery(consumerTag: consumer.registration.tag, queue: self,
+                                    deliveryID: assignments[i].deliveryID, message: message,
+                                    redelivered: assignments[i].ready.redelivered)
+            batches[batch(for: consumer)].deliveries.append(delivery)
         }
         for b in batches { b.sink.deliver(b.deliveries) }
         // Flagged redelivered: the queue has meanwhile handed later messages to other consumers, so an
