@@ -130,8 +130,12 @@ extension MessageQueue {
             }
             if let memory = topic as? InMemoryTopic {
                 // Transient messages are held as they are; records only when appended encoded.
-                for entry in (try? memory.readValuesNow(positions: wanted)) ?? [] {
-                    place(entry.position, (entry.value as? Message) ?? MessageRecord.decode(entry.payload))
+                // Indexed, each value moved out before its cast: `for entry in` copied every entry (a
+                // retain and release of its value and payload) before casting a second copy.
+                var read = (try? memory.readValuesNow(positions: wanted)) ?? []
+                for i in read.indices {
+                    let value = read[i].value.take()
+                    place(read[i].position, (value as? Message) ?? MessageRecord.decode(read[i].payload))
                 }
             } else {
                 for entry in (try? await LocalTopicCalls.read(topic, positions: wanted)) ?? [] {
