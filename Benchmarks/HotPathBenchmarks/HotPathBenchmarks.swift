@@ -104,7 +104,9 @@ private func makeBroker(queues: Int, exchange: String, type: String) async throw
     return (vhost, sinks)
 }
 
-/// Decodes one stream of publishes into the batch a connection hands to its vhost.
+/// Decodes one stream of publishes into the batch a connection hands to its vhost, as the connection
+/// does: whole publishes read in one pass (`FrameDecoder.scanPublish`), the frame-by-frame decoder and
+/// assembler only for what that leaves (nothing, for this stream).
 private func decode(_ stream: ByteBuffer) -> [PublishRequest] {
     var decoder = FrameDecoder(maxFrameSize: frameMax)
     var assembler = CommandAssembler(maxBodySize: 128 << 20)
@@ -112,7 +114,16 @@ private func decode(_ stream: ByteBuffer) -> [PublishRequest] {
     var batch: [PublishRequest] = []
     batch.reserveCapacity(messagesPerIteration)
     do {
-        while let frame = try decoder.next(from: &buffer) {
+        while buffer.readableBytes > 0 {
+            if let p = decoder.scanPublish(buffer, maxBodySize: assembler.maxBodySize) {
+                buffer.moveReaderIndex(forwardBy: p.byteCount)
+                batch.append(PublishRequest(
+                    message: Message(exchange: p.publish.exchange, routingKey: p.publish.routingKey,
+                                     properties: p.properties, body: p.body),
+                    mandatory: p.publish.mandatory))
+                continue
+            }
+            guard let frame = try decoder.next(from: &buffer) else { break }
             if case .content(.basicPublish(let p), let header, let body) = try assembler.process(frame) {
                 batch.append(PublishRequest(
                     message: Message(exchange: p.exchange, routingKey: p.routingKey, properties: header.properties,

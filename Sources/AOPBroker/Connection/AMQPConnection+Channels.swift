@@ -38,6 +38,23 @@ extension AMQPConnection {
         return true
     }
 
+    /// The publish fast path's first step: a basic.publish whose header and single body frame are all in
+    /// the inbound buffer, on an open channel with nothing half-assembled, is read in one pass (no
+    /// `Frame` values, no assembler) and queued. False, with nothing consumed, for anything else: the
+    /// frame-by-frame path (`assemblePublish`, `handle`) takes it, with the same outcome and errors.
+    func receiveWholePublish() -> Bool {
+        guard self.machine.isOpen, let id = FrameDecoder.publishChannel(in: self.inbound), id != 0,
+              let channel = self.channels[id], case .open = channel.state, channel.assembler.isIdle
+        else { return false }
+        let taken = self.decoder.scanPublish(self.inbound, maxBodySize: channel.assembler.maxBodySize) {
+            _, publish, properties, body in
+            self.receivePublish(on: channel, id: id, publish, properties, body)
+        }
+        guard let taken else { return false }
+        self.inbound.moveReaderIndex(forwardBy: taken)
+        return true
+    }
+
     func handleChannelFrame(channel id: UInt16, _ frame: Frame) async {
         guard let channel = self.channels[id] else {
             // Only channel.open may address a channel that is not open.

@@ -44,39 +44,48 @@ extension AMQPConnection {
             return
         }
         let frameMax = self.tuning.frameMax
+        // The current run's consumer, as plain fields: binding the `Channel.Consumer` per delivery copied it
+        // (a retain and release of its tag, queue and credit gate for every message).
         var lastTag: String?
-        var consumer: Channel.Consumer?
+        var found = false
+        var ready = false
+        var noAck = false
+        var credit: CreditGate?
         var written = 0
         func countWritten(_ conn: isolated AMQPConnection) {
-            guard written > 0, let gate = consumer?.credit else { return }
+            guard written > 0, let gate = credit else { return }
             conn.transmittedSinceRelease[ObjectIdentifier(gate), default: (gate, 0)].1 += written
             written = 0
         }
-        for delivery in batch {
-            if delivery.consumerTag != lastTag {
+        let flowActive = channel.flowActive
+        // Indexed, not `for delivery in batch`: each element is read in place instead of copied out
+        // (a copy retains and releases its tag, queue and message).
+        for i in batch.indices {
+            if batch[i].consumerTag != lastTag {
                 countWritten(self)
-                consumer = channel.consumers[delivery.consumerTag]
-                lastTag = delivery.consumerTag
+                lastTag = batch[i].consumerTag
+                if let consumer = channel.consumers[batch[i].consumerTag] {
+                    (found, ready, noAck, credit) = (true, consumer.ready, consumer.noAck, consumer.credit)
+                } else {
+                    (found, ready, noAck, credit) = (false, false, false, nil)
+                }
             }
-            guard let consumer else {
-                requeue.append(delivery)
+            guard found else {
+                requeue.append(batch[i])
                 continue
             }
-            if !consumer.ready || !channel.flowActive {
-                channel.heldDeliveries.append(delivery)
+            if !ready || !flowActive {
+                channel.heldDeliveries.append(batch[i])
                 continue
             }
             let tag = channel.takeDeliveryTag()
             written += 1
-            if !consumer.noAck {
-                channel.recordUnacked(tag: tag, .init(queue: delivery.queue, deliveryID: delivery.deliveryID,
-                                                      credit: consumer.credit))
+            if !noAck {
+                channel.recordUnacked(tag: tag, .init(queue: batch[i].queue, deliveryID: batch[i].deliveryID,
+                                                      credit: credit))
             }
-            let m = delivery.message
-            self.out.writeBasicDeliver(channel: id, consumerTag: delivery.consumerTag, deliveryTag: tag,
-                                       redelivered: delivery.redelivered, exchange: m.exchange,
-                                       routingKey: m.routingKey, properties: m.properties, body: m.body,
-                                       frameMax: frameMax)
+            batch[i].message.writeDeliver(into: &self.out, channel: id, consumerTag: batch[i].consumerTag,
+                                          deliveryTag: tag, redelivered: batch[i].redelivered, frameMax: frameMax)
         }
         countWritten(self)
     }
@@ -98,29 +107,37 @@ extension AMQPConnection {
             channel.recordUnacked(tag: tag, .init(queue: delivery.queue, deliveryID: delivery.deliveryID, credit: consumer.credit))
         }
         self.channels[id] = channel
-        let frameMax = self.tuning.frameMax
-        let m = delivery.message
-        self.send {
-            $0.writeBasicDeliver(channel: id, consumerTag: delivery.consumerTag, deliveryTag: tag,
-                                 redelivered: delivery.redelivered, exchange: m.exchange, routingKey: m.routingKey,
-                                 properties: m.properties, body: m.body, frameMax: frameMax)
-        }
+        delivery.message.writeDeliver(into: &self.out, channel: id, consumerTag: delivery.consumerTag,
+                                      deliveryTag: tag, redelivered: delivery.redelivered,
+                                      frameMax: self.tuning.frameMax)
         return true
     }
 
     /// Returns the transit credit of deliveries written to the socket, and wakes their queues.
     func releaseTransitCredit() async {
         guard !self.transmittedSinceRelease.isEmpty else { return }
-        let written = self.transmittedSinceRelease
-        self.transmittedSinceRelease.removeAll()
-        for (_, (gate, count)) in written { gate.transmitted(count) }
-        var queues: [ObjectIdentifier: MessageQueue] = [:]
+        for (_, (gate, count)) in self.transmittedSinceRelease { gate.transmitted(count) }
+        // An array, not a dictionary: a connection's consumers read from few queues, and this runs after
+        // every drained batch (two dictionaries allocated per batch before).
+        // (A set too once there are many, so that many consumers do not make this quadratic.)
+        var queues: [MessageQueue] = []
+        var seen: Set<ObjectIdentifier> = []
         for channel in self.channels.values {
-            for consumer in channel.consumers.values where written[ObjectIdentifier(consumer.credit)] != nil {
-                queues[ObjectIdentifier(consumer.queue)] = consumer.queue
+            for consumer in channel.consumers.values
+            where self.transmittedSinceRelease[ObjectIdentifier(consumer.credit)] != nil {
+                let queue = consumer.queue
+                if queues.count < 8 {
+                    if !queues.contains(where: { $0 === queue }) { queues.append(queue) }
+                } else {
+                    if seen.isEmpty { seen = Set(queues.map { ObjectIdentifier($0) }) }
+                    if seen.insert(ObjectIdentifier(queue)).inserted { queues.append(queue) }
+                }
             }
         }
-        for queue in queues.values { await queue.creditAvailable() }
+        // Cleared before the first suspension (deliveries written meanwhile count towards the next
+        // release), keeping its storage for the next batch.
+        self.transmittedSinceRelease.removeAll(keepingCapacity: true)
+        for queue in queues { await queue.creditAvailable() }
     }
 
     /// Writes deliveries held while flow was off or the consumer was not announced yet.

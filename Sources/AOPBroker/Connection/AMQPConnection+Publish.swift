@@ -11,6 +11,12 @@ extension AMQPConnection {
     /// the current read (or earlier, before another method on the same channel).
     func receivePublish(channel id: UInt16, _ publish: BasicPublish, _ properties: BasicProperties, _ body: [UInt8]) {
         guard let channel = self.channels[id] else { return }
+        self.receivePublish(on: channel, id: id, publish, properties, body)
+    }
+
+    /// `receivePublish(channel:…)` with the channel already looked up (the fast path has it).
+    func receivePublish(on channel: Channel, id: UInt16, _ publish: BasicPublish,
+                        _ properties: consuming BasicProperties, _ body: consuming [UInt8]) {
         self.hasPublished = true
         if publish.immediate {
             // RabbitMQ removed support for the immediate flag in 3.0.
@@ -34,12 +40,12 @@ extension AMQPConnection {
         let pending = Channel.PendingPublish(
             request: PublishRequest(message: message, mandatory: publish.mandatory), sequence: sequence
         )
+        // A class: appended in place, no store back into `channels` (a hash and a retain per publish).
         if channel.txMode {
             channel.txPublishes.append(pending)
         } else {
             channel.pendingPublishes.append(pending)
         }
-        self.channels[id] = channel
     }
 
     /// Hands every channel's pending publishes to the publish worker (no waiting: the connection goes on

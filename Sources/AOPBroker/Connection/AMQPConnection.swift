@@ -184,6 +184,7 @@ actor AMQPConnection {
             if self.closed { return }
         }
         while !self.closed && !self.machine.isClosing {
+            if self.receiveWholePublish() { continue }
             let frame: Frame?
             do {
                 frame = try self.decoder.next(from: &self.inbound)

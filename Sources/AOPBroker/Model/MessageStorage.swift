@@ -1,11 +1,12 @@
-import AOPWire
+public import AOPWire
 
 /// The shared, immutable object behind a `Message`.
+@usableFromInline
 final class MessageStorage: Sendable {
-    let exchange: String
-    let routingKey: String
-    let properties: BasicProperties
-    let body: [UInt8]
+    @usableFromInline let exchange: String
+    @usableFromInline let routingKey: String
+    @usableFromInline let properties: BasicProperties
+    @usableFromInline let body: [UInt8]
 
     init(exchange: String, routingKey: String, properties: BasicProperties, body: [UInt8]) {
         self.exchange = exchange

@@ -4,9 +4,16 @@ import AOPWire
 /// groups (x-priority: higher groups are served first while they have credit) and round-robin within a
 /// group.
 struct ConsumerSet: Sendable {
-    struct Member: Sendable {
-        var id: UInt64
-        var registration: ConsumerRegistration
+    /// A class, not a struct: a dispatch pass copies the member into every assignment, and copying the
+    /// registration (tag, arguments, credit gate, sink) took several retains per delivered message.
+    final class Member: Sendable {
+        let id: UInt64
+        let registration: ConsumerRegistration
+
+        init(id: UInt64, registration: ConsumerRegistration) {
+            self.id = id
+            self.registration = registration
+        }
     }
 
     private(set) var members: [Member] = []
@@ -30,6 +37,9 @@ struct ConsumerSet: Sendable {
     }
 
     func member(id: UInt64) -> Member? { self.members.first { $0.id == id } }
+
+    /// Whether a consumer with this id is registered (no copy of it, unlike `member(id:)`).
+    func contains(id: UInt64) -> Bool { self.members.contains { $0.id == id } }
 
     /// Distinct consumer priorities, highest first.
     private var priorities: [Int32] {

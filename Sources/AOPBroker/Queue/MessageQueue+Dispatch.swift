@@ -48,6 +48,7 @@ extension MessageQueue {
     /// Records them as unacked before any await.
     private func assign() -> [Assignment] {
         var out: [Assignment] = []
+        out.reserveCapacity(min(Self.dispatchBatch, self.readyCount))   // grown once, not by doubling
         let now = WallClock.nowMilliseconds()
         // A lone consumer gets its credit for the whole pass in one acquisition (one lock, not one per
         // entry); what the pass does not use goes back at the end.
@@ -91,7 +92,7 @@ extension MessageQueue {
     /// Fetches the bodies and hands each consumer its batch. Deliveries whose consumer went away
     /// meanwhile are requeued and their credit returned.
     private func deliver(_ assignments: [Assignment]) async {
-        let messages = await self.fetchMessages(assignments.map(\.ready.entry))
+        var messages = await self.fetchMessages(assignments.map(\.ready.entry))
         guard case .running = self.lifecycle else {
             // Deleted meanwhile: `shutdown` released the unacked ones; no-ack ones were in no collection.
             self.topics.release(assignments.filter(\.consumer.registration.noAck).map(\.ready.entry))
@@ -115,32 +116,41 @@ extension MessageQueue {
                 last = found
             } else {
                 last = batches.count
-                batches.append((consumer.id, consumer.registration.sink, []))
+                var deliveries: [Delivery] = []
+                if batches.isEmpty { deliveries.reserveCapacity(assignments.count) }  // usually the only one
+                batches.append((consumer.id, consumer.registration.sink, deliveries))
                 if !batchIndex.isEmpty { batchIndex[consumer.id] = last }
             }
             return last
         }
         var requeue: [(Int, ReadyEntry)] = []
         var settleNow: [(level: Int, ready: ReadyEntry)] = []
-        for (a, fetched) in zip(assignments, messages) {
-            guard let message = fetched else {
+        if assignments.first?.consumer.registration.noAck == true { settleNow.reserveCapacity(assignments.count) }
+        // Indexed: an assignment is read in place and its message moved into the delivery, not copied
+        // (a copy per element retains and releases its consumer, entry and message).
+        for i in assignments.indices {
+            // Fields read in place (`assignments[i].…`): binding the assignment copied it, a retain and
+            // release of its consumer per delivery.
+            guard let message = messages[i].take() else {
                 // The message is gone (trimmed/corrupt): drop the entry.
-                self.unacked[a.deliveryID] = nil
-                a.consumer.registration.credit.release(1)
-                settleNow.append((a.level, a.ready))
+                self.unacked[assignments[i].deliveryID] = nil
+                assignments[i].consumer.registration.credit.release(1)
+                settleNow.append((assignments[i].level, assignments[i].ready))
                 continue
             }
-            guard self.consumers.member(id: a.consumer.id) != nil else {
-                if self.unacked.removeValue(forKey: a.deliveryID) != nil || a.consumer.registration.noAck {
-                    requeue.append((a.level, a.ready))
+            let consumer = assignments[i].consumer
+            guard self.consumers.contains(id: consumer.id) else {
+                if self.unacked.removeValue(forKey: assignments[i].deliveryID) != nil || consumer.registration.noAck {
+                    requeue.append((assignments[i].level, assignments[i].ready))
                 }
-                a.consumer.registration.credit.release(1)
+                consumer.registration.credit.release(1)
                 continue
             }
-            if a.consumer.registration.noAck { settleNow.append((a.level, a.ready)) }
-            let delivery = Delivery(consumerTag: a.consumer.registration.tag, queue: self, deliveryID: a.deliveryID,
-                                    message: message, redelivered: a.ready.redelivered)
-            batches[batch(for: a.consumer)].deliveries.append(delivery)
+            if consumer.registration.noAck { settleNow.append((assignments[i].level, assignments[i].ready)) }
+            let delivery = Delivery(consumerTag: consumer.registration.tag, queue: self,
+                                    deliveryID: assignments[i].deliveryID, message: message,
+                                    redelivered: assignments[i].ready.redelivered)
+            batches[batch(for: consumer)].deliveries.append(delivery)
         }
         for b in batches { b.sink.deliver(b.deliveries) }
         // Flagged redelivered: the queue has meanwhile handed later messages to other consumers, so an

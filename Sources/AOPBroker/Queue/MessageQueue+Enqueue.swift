@@ -20,6 +20,7 @@ extension MessageQueue {
         let now = WallClock.nowMilliseconds()
         var results = [EnqueueResult](repeating: .accepted, count: items.count)
         var perLevel: [[(slot: Int, entry: IndexEntry)]] = Array(repeating: [], count: self.levels.count)
+        if perLevel.count == 1 { perLevel[0].reserveCapacity(items.count) }   // no priorities: grown once
         var admittedCount = 0
         var admittedBytes = 0
         var refused: [DeadLetterItem] = []
@@ -141,15 +142,17 @@ extension MessageQueue {
             }
         }
         noteRun(self)
-        var l = self.levels[level]
-        if l.end <= last { l.end = last.next }
-        if !l.loading, l.readPosition == first, l.window.count + entries.count <= Self.windowCapacity {
+        // Mutated in place: a copy of the level (`var l = self.levels[level]`) shares the window's storage,
+        // so every append below would first copy the whole window.
+        if self.levels[level].end <= last { self.levels[level].end = last.next }
+        let windowCount = self.levels[level].window.count
+        if !self.levels[level].loading, self.levels[level].readPosition == first,
+           windowCount + entries.count <= Self.windowCapacity {
             for (e, p) in zip(entries, positions) {
-                l.window.append(ReadyEntry(indexPosition: p, entry: e, redelivered: false))
+                self.levels[level].window.append(ReadyEntry(indexPosition: p, entry: e, redelivered: false))
             }
-            l.readPosition = last.next
+            self.levels[level].readPosition = last.next
         }
-        self.levels[level] = l
     }
 
     /// x-max-length / x-max-length-bytes with drop-head: the oldest ready messages (lowest priority

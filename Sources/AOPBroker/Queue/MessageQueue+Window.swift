@@ -9,8 +9,9 @@ extension MessageQueue {
     }
 
     func refill(level: Int) async {
-        let l = self.levels[level]
-        if l.loading {
+        // Fields read one by one, not a copy of the level: a copy alive across the appends below would
+        // share the window's storage and make the first append copy the whole window.
+        if self.levels[level].loading {
             // Another caller is loading this level: wait for it (callers loop until they see entries).
             await withCheckedContinuation { continuation in
                 // Tested again in the body: the load may have finished between the call and here.
@@ -22,20 +23,24 @@ extension MessageQueue {
             }
             return
         }
-        guard l.hasUnloaded, l.window.count < Self.refillThreshold else { return }
+        let windowCount = self.levels[level].window.count
+        guard self.levels[level].hasUnloaded, windowCount < Self.refillThreshold else { return }
         defer {
             let waiters = self.loadWaiters
             self.loadWaiters.removeAll()
             for w in waiters { w.resume() }
         }
-        let from = l.readPosition
+        let from = self.levels[level].readPosition
+        let topic = self.levels[level].topic
+        let cursor = self.levels[level].cursor
+        let checkAcknowledgedBelow = self.levels[level].checkAcknowledgedBelow
         let generation = self.generation
         self.levels[level].loading = true
-        let entries = (try? await IndexTopicCalls.read(l.topic, from: from, limit: Self.windowCapacity - l.window.count)) ?? []
+        let entries = (try? await IndexTopicCalls.read(topic, from: from, limit: Self.windowCapacity - windowCount)) ?? []
         // Entries present at open may have been acknowledged individually before the restart.
         var acknowledged: Set<Position> = []
-        for e in entries where e.position < l.checkAcknowledgedBelow {
-            if await l.cursor.isAcknowledged(e.position) { acknowledged.insert(e.position) }
+        for e in entries where e.position < checkAcknowledgedBelow {
+            if await cursor.isAcknowledged(e.position) { acknowledged.insert(e.position) }
         }
         guard level < self.levels.count else { return }
         self.levels[level].loading = false
@@ -125,8 +130,12 @@ extension MessageQueue {
             }
             if let memory = topic as? InMemoryTopic {
                 // Transient messages are held as they are; records only when appended encoded.
-                for entry in (try? memory.readValuesNow(positions: wanted)) ?? [] {
-                    place(entry.position, (entry.value as? Message) ?? MessageRecord.decode(entry.payload))
+                // Indexed, each value moved out before its cast: `for entry in` copied every entry (a
+                // retain and release of its value and payload) before casting a second copy.
+                var read = (try? memory.readValuesNow(positions: wanted)) ?? []
+                for i in read.indices {
+                    let value = read[i].value.take()
+                    place(read[i].position, (value as? Message) ?? MessageRecord.decode(read[i].payload))
                 }
             } else {
                 for entry in (try? await LocalTopicCalls.read(topic, positions: wanted)) ?? [] {

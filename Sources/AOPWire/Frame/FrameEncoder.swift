@@ -99,6 +99,11 @@ extension ByteBuffer {
         channel: UInt16, consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String,
         routingKey: String, properties: BasicProperties, body: [UInt8], frameMax: UInt32
     ) {
+        if self.writeBasicDeliverInOnePass(channel: channel, consumerTag: consumerTag, deliveryTag: deliveryTag,
+                                           redelivered: redelivered, exchange: exchange, routingKey: routingKey,
+                                           properties: properties, body: body, frameMax: frameMax) {
+            return
+        }
         self.reserveAdditionalCapacity(64 + consumerTag.utf8.count + exchange.utf8.count
             + routingKey.utf8.count + body.count)
         let sizeIndex = self.beginFrame(type: .method, channel: channel)
