@@ -163,7 +163,9 @@ import Testing
 
     @Test func noSpaceFailsTheAppendCleanlyAndRecovers() async throws {
         let fs = SimulatedFileSystem()
-        var engine = try await openEngine(fs)
+        // Without preallocation: the capacity below is counted in bytes of data.
+        let configure: (inout DiskStorageOptions) -> Void = { $0.preallocationBytes = 0 }
+        var engine = try await openEngine(fs, configure)
         var topic = try await engine.persistentTopic(named: "log")
         _ = try await topic.append([payload("before")])
         let path = try segmentPaths(fs, topic: "log").last!
@@ -182,7 +184,7 @@ import Testing
         fs.setCapacity(nil)
         #expect(try await topic.append([big]) == [Position(2)])
         await engine.shutdown()
-        engine = try await openEngine(fs)
+        engine = try await openEngine(fs, configure)
         topic = try await engine.persistentTopic(named: "log")
         #expect(try await topic.read(from: .zero, limit: 10).map(\.payload) == [payload("before"), payload("tiny"), big])
         #expect(engine.statistics().truncatedBytes == 0)

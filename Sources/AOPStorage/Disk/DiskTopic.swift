@@ -30,6 +30,9 @@ public actor DiskTopic: Topic {
     let cursorLog: KeyValueLog
     var cursors: [String: DurableCursor] = [:]
     var tailCache: TailCache
+    /// A zero-fill of the active segment is in flight (`DiskTopic+Preallocate.swift`).
+    var preallocating = false
+    var preallocationWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(name: String, directory: String, environment: TopicEnvironment, segments: sending [Segment],
          cursorLog: KeyValueLog) {
@@ -191,6 +194,7 @@ public actor DiskTopic: Topic {
         }
         if active.size > UInt64(SegmentFormat.headerSize),
            active.size + UInt64(bytes) > self.environment.options.segmentSize {
+            await self.trimPreallocation(active)
             do throws(StorageError) {
                 active = try await self.createSegment(firstPosition: self.nextPosition)
             } catch {
@@ -213,17 +217,23 @@ public actor DiskTopic: Topic {
             }
         }
         let start = active.size
+        // Zeros being written ahead must not land on this batch: wait if it reaches them.
+        while self.preallocating, start + UInt64(buffer.count) > active.allocatedEnd {
+            await self.waitForPreallocation()
+        }
         do throws(IOError) {
             try await file.write(buffer, at: start)
         } catch {
             // ENOSPC (or another error) part-way: cut the partial write; positions are not consumed, and a
             // retry overwrites this offset even if the truncate failed.
             try? await file.truncate(to: start)
+            active.allocatedEnd = min(active.allocatedEnd, start)
             let storageError = StorageError(error, "appending to topic '\(self.name)'")
             self.logger.warning("append failed", metadata: ["topic": "\(self.name)", "error": "\(storageError)"])
             return .failure(storageError)
         }
         written(first)
+        self.preallocateIfNeeded(active, writeEnd: start + UInt64(buffer.count))
         do throws(StorageError) {
             try await self.environment.scheduler.commit(file)
         } catch {
@@ -290,6 +300,8 @@ public actor DiskTopic: Topic {
         if self.writing {
             await withCheckedContinuation { self.drainWaiters.append($0) }
         }
+        // A clean shutdown leaves no zero tail behind.
+        if let active = self.segments.last { await self.trimPreallocation(active) }
         for segment in self.segments {
             await segment.file?.close()
             segment.file = nil

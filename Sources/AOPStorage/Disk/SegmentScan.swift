@@ -15,6 +15,9 @@ struct SegmentScan: Equatable {
     var corruptPositions: Int = 0
     /// Bytes from `validEnd` to the end of the file, when they were judged a torn tail.
     var tornBytes: Int = 0
+    /// Bytes from `validEnd` to the end of the file, when they are all zero: blocks the topic preallocated
+    /// ahead of its writes (see `DiskStorageOptions.preallocationBytes`), not a torn tail. Last segment only.
+    var zeroTailBytes: Int = 0
 
     /// Scans `bytes` (a whole segment file, header included).
     /// - Parameters:
@@ -37,6 +40,12 @@ struct SegmentScan: Equatable {
                 result.nextPosition = header.position + 1
                 result.entryCount += 1
                 continue
+            }
+            // Only zeros from here to the end of the last segment: preallocated blocks that no batch has
+            // reached, or a batch none of whose blocks were written. Either way the data ends here.
+            if endPosition == nil, Self.isZero(bytes[offset...]) {
+                result.zeroTailBytes = bytes.count - offset
+                return result
             }
             // Damage at `offset`. Look for a later valid entry.
             let found = EntryFormat.resynchronize(bytes, after: offset, positions: expected..<positionLimit,
@@ -70,5 +79,20 @@ struct SegmentScan: Equatable {
             result.nextPosition = positionLimit
         }
         return result
+    }
+
+    /// Whether every byte is zero.
+    static func isZero(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var words = 0
+            let count = raw.count
+            // Eight bytes at a time, then the rest.
+            while words + 8 <= count {
+                if raw.loadUnaligned(fromByteOffset: words, as: UInt64.self) != 0 { return false }
+                words += 8
+            }
+            for i in words..<count where raw[i] != 0 { return false }
+            return true
+        }
     }
 }
