@@ -34,7 +34,10 @@ public struct DiskStorageOptions: Sendable {
     public var maximumCommitHold: Duration = .milliseconds(2)
     /// Group-commit rounds allowed to run at once (a round starts without waiting for the previous one's
     /// fdatasyncs when this is above 1).
-    public var maximumCommitRoundsInFlight: Int = 1
+    public var maximumCommitRoundsInFlight: Int = 3
+    /// Batches a topic may have written and not yet durable (1 or 2): with 2, the next batch is written
+    /// while the previous one's commit round runs. Recovery's torn-tail rule allows for 2 either way.
+    public var maximumUnsyncedBatches: Int = 2
     /// Milliseconds since the Unix epoch; replaceable for tests of retention by time.
     public var clock: @Sendable () -> UInt64 = DiskStorageOptions.systemClock
 

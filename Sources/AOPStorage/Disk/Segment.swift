@@ -8,6 +8,8 @@ final class Segment {
     var file: (any AsyncFile)?
     /// Bytes of valid data (header included); appends go here.
     var size: UInt64
+    /// End of the bytes written, durable or not (`size` plus the batches in flight); the next batch goes here.
+    var writtenEnd: UInt64
     /// End of the zeroed blocks written (and synced) ahead of `size` so that a commit round's fdatasync
     /// does not have to journal a size change; equal to `size` when nothing is preallocated. Active
     /// segment only (a sealed segment is cut back to `size`).
@@ -25,6 +27,7 @@ final class Segment {
         self.file = file
         self.size = size
         self.allocatedEnd = size
+        self.writtenEnd = size
         self.endPosition = endPosition
         self.scan = scan
     }

@@ -19,6 +19,33 @@ struct SegmentScan: Equatable {
     /// ahead of its writes (see `DiskStorageOptions.preallocationBytes`), not a torn tail. Last segment only.
     var zeroTailBytes: Int = 0
 
+    /// Batches a topic may have written and not yet synced at any time (`DiskTopic`'s pipelining depth
+    /// is at most this). Recovery's torn-tail rule depends on it.
+    static let maximumUnsyncedBatches = 2
+
+    /// Distinct batches (counted up to `maximumUnsyncedBatches`) starting above `expected` among the valid
+    /// entries from `found` on.
+    static func laterBatches(_ bytes: [UInt8], from found: (offset: Int, header: EntryFormat.Header),
+                             after expected: UInt64, limit: UInt64, maxEntrySize: Int) -> Int {
+        var count = 0
+        var last = expected
+        var candidate: (offset: Int, header: EntryFormat.Header)? = found
+        if found.header.batchStart > expected {
+            count = 1
+            last = found.header.batchStart
+        }
+        while count < maximumUnsyncedBatches, let from = candidate {
+            let threshold = last
+            candidate = EntryFormat.resynchronize(bytes, after: from.offset, positions: expected..<limit,
+                                                  maxLength: maxEntrySize, where: { $0.batchStart > threshold })
+            if let next = candidate {
+                count += 1
+                last = next.header.batchStart
+            }
+        }
+        return count
+    }
+
     /// Scans `bytes` (a whole segment file, header included).
     /// - Parameters:
     ///   - endPosition: the first position of the next segment for a sealed segment; nil for the last
@@ -50,11 +77,12 @@ struct SegmentScan: Equatable {
             // Damage at `offset`. Look for a later valid entry.
             let found = EntryFormat.resynchronize(bytes, after: offset, positions: expected..<positionLimit,
                                                   maxLength: maxEntrySize)
-            // In the last segment, the damage is a torn write unless a later batch follows it: batches are
-            // written one at a time, each after the previous one was synced.
-            if let found, endPosition != nil || found.header.batchStart > expected
-                || EntryFormat.resynchronize(bytes, after: found.offset, positions: expected..<positionLimit,
-                                             maxLength: maxEntrySize, where: { $0.batchStart > expected }) != nil
+            // In the last segment, the damage is a torn write unless `maximumUnsyncedBatches` later batches
+            // follow it: a topic writes batch n + k only after batch n was synced (k = the batches it may
+            // have in flight), so damage followed by that many later batches is in data that was durable.
+            if let found, endPosition != nil
+                || Self.laterBatches(bytes, from: found, after: expected, limit: positionLimit,
+                                     maxEntrySize: maxEntrySize) >= Self.maximumUnsyncedBatches
             {
                 // Sealed segment, or a later batch was written after this one: this batch had been
                 // synced, so this is corruption of durable data, not a torn write.
