@@ -82,6 +82,8 @@ public struct BrokerService: Service {
                 "commitMicroseconds": "\(s.commitMicroseconds)",
                 "entriesAppended": "\(s.entriesAppended)", "appendWrites": "\(s.appendWrites)",
                 "tailCacheHits": "\(s.tailCacheHits)", "corruptEntries": "\(s.corruptEntries)",
+                "commitWaits": "\(s.commitWaits)", "commitWaitMicroseconds": "\(s.commitWaitMicroseconds)",
+                "preallocatedBytes": "\(s.preallocatedBytes)",
             ])
         }
         self.logger.notice("stopped")

@@ -49,7 +49,13 @@ private final class BytesFile: AsyncFile {
         var torn = bytes
         torn[offsets[95] + EntryFormat.headerSize] ^= 0xFF        // last batch: torn tail
         let cut = Array(bytes[..<(offsets[60] + 5)])              // file ends inside an entry
-        for (name, data) in [("corrupt", corrupt), ("torn", torn), ("cut", cut)] {
+        let zeros = [UInt8](repeating: 0, count: 300)
+        let zeroTail = bytes + zeros                              // preallocated blocks after the data
+        var tornZeros = zeroTail                                  // a batch half written into them
+        for i in offsets[93]..<bytes.count where i % 7 == 0 { tornZeros[i] = 0 }
+        let zeroLastBatch = Array(bytes[..<offsets[90]]) + [UInt8](repeating: 0, count: bytes.count - offsets[90]) + zeros
+        for (name, data) in [("corrupt", corrupt), ("torn", torn), ("cut", cut), ("zeroTail", zeroTail),
+                             ("tornZeros", tornZeros), ("zeroLastBatch", zeroLastBatch)] {
             for end: UInt64? in [nil, 100] {
                 let (chunked, whole, _) = try await self.both(data, first: 0, end: end, chunk: chunk)
                 #expect(chunked == whole, "\(name) end=\(String(describing: end))")

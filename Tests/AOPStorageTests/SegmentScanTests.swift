@@ -58,16 +58,35 @@ import Testing
         #expect(cutScan.tornBytes == bytes.count - 3 - offsets[29])
     }
 
-    @Test func damageFollowedByALaterBatchIsCorruptionNotTear() {
-        let (bytes, offsets) = Self.segment(first: 0, count: 30, batch: 10)
+    @Test func damageFollowedByTwoLaterBatchesIsCorruptionNotTear() {
+        let (bytes, offsets) = Self.segment(first: 0, count: 40, batch: 10)
         var damaged = bytes
-        damaged[offsets[12] + EntryFormat.headerSize] ^= 0xFF  // entry 12, batch 10..<20; batch 20 follows
+        damaged[offsets[12] + EntryFormat.headerSize] ^= 0xFF  // entry 12, batch 10..<20; batches 20, 30 follow
         let scan = SegmentScan.scan(damaged, firstPosition: 0, endPosition: nil, indexInterval: 4, maxEntrySize: 1000)
-        #expect(scan.nextPosition == 30)
+        #expect(scan.nextPosition == 40)
         #expect(scan.tornBytes == 0)
         #expect(scan.corruptPositions == 1)
-        #expect(scan.entryCount == 29)
+        #expect(scan.entryCount == 39)
         #expect(scan.skips == [offsets[12]: offsets[13]])
+    }
+
+    @Test func damageFollowedByOneLaterBatchIsATornTail() {
+        // A topic keeps up to two batches unsynced (SegmentScan.maximumUnsyncedBatches): batch 10..<20 may
+        // have been torn while batch 20..<30, written after it but before either was synced, reached the disk.
+        let (bytes, offsets) = Self.segment(first: 0, count: 30, batch: 10)
+        var damaged = bytes
+        damaged[offsets[12] + EntryFormat.headerSize] ^= 0xFF
+        let scan = SegmentScan.scan(damaged, firstPosition: 0, endPosition: nil, indexInterval: 4, maxEntrySize: 1000)
+        #expect(scan.nextPosition == 12)
+        #expect(scan.validEnd == offsets[12])
+        #expect(scan.tornBytes == bytes.count - offsets[12])
+        #expect(scan.corruptPositions == 0)
+        // The whole first batch after the damage lost, the next one intact: still a tear.
+        var lost = bytes
+        for i in offsets[10]..<offsets[20] { lost[i] = 0x33 }
+        let lostScan = SegmentScan.scan(lost, firstPosition: 0, endPosition: nil, indexInterval: 4, maxEntrySize: 1000)
+        #expect(lostScan.nextPosition == 10)
+        #expect(lostScan.corruptPositions == 0)
     }
 
     @Test func sealedSegmentSkipsDamageAndCountsLostTail() {

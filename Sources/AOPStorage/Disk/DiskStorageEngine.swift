@@ -29,7 +29,8 @@ public actor DiskStorageEngine: StorageEngine {
                 logger: Logger? = nil) async throws(StorageError) {
         let logger = logger ?? Logger(label: "aop.storage", factory: { _ in SwiftLogNoOpLogHandler() })
         let counters = StorageCounters()
-        let scheduler = DurabilityScheduler(counters: counters, maximumHold: options.maximumCommitHold)
+        let scheduler = DurabilityScheduler(counters: counters, maximumHold: options.maximumCommitHold,
+                                            maximumRoundsInFlight: options.maximumCommitRoundsInFlight)
         do throws(IOError) {
             for path in [directory, directory + "/topics", directory + "/metadata"]
             where !fileSystem.fileExists(path: path) {

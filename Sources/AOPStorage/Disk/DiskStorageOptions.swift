@@ -13,6 +13,11 @@ public struct DiskStorageOptions: Sendable {
     public var maxBatchBytes: Int = 4 << 20
     /// Largest payload accepted (and believed during recovery).
     public var maxEntrySize: Int = 64 << 20
+    /// Zeroed bytes a topic keeps written and synced ahead of its active segment's end (up to this many;
+    /// as many as the segment already holds, at least 64 KiB), so that a commit round's fdatasync finds
+    /// the blocks allocated and has no size change to journal (PostgreSQL zero-fills its WAL segments for
+    /// the same reason). 0 = append without preallocation. Recovery reads a zero tail as the end of data.
+    public var preallocationBytes: Int = 4 << 20
     /// Bytes of each topic's most recent writes kept in memory for readers that keep up (0 = none).
     public var tailCacheBytes: Int = 128 << 10
     /// Retention of consumed segments.
@@ -27,6 +32,12 @@ public struct DiskStorageOptions: Sendable {
     public var cursorCheckpointInterval: Duration = .milliseconds(10)
     /// Longest a `CommitHold` may keep commit rounds from starting before it is overridden.
     public var maximumCommitHold: Duration = .milliseconds(2)
+    /// Group-commit rounds allowed to run at once (a round starts without waiting for the previous one's
+    /// fdatasyncs when this is above 1).
+    public var maximumCommitRoundsInFlight: Int = 3
+    /// Batches a topic may have written and not yet durable (1 or 2): with 2, the next batch is written
+    /// while the previous one's commit round runs. Recovery's torn-tail rule allows for 2 either way.
+    public var maximumUnsyncedBatches: Int = 2
     /// Milliseconds since the Unix epoch; replaceable for tests of retention by time.
     public var clock: @Sendable () -> UInt64 = DiskStorageOptions.systemClock
 

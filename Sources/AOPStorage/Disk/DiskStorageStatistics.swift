@@ -19,6 +19,13 @@ public struct DiskStorageStatistics: Sendable, Hashable {
     /// Time spent in commit rounds (start of the first fdatasync to the end of the last), in
     /// microseconds: divided by `commitRounds`, the mean round latency.
     public var commitMicroseconds: Int = 0
+    /// Calls that waited for a commit round (one per topic batch, cursor-log write or metadata write).
+    public var commitWaits: Int = 0
+    /// Time those callers waited, from asking for a round to being resumed, in microseconds: divided by
+    /// `commitWaits`, the mean commit latency (a round's own latency plus the wait for it to start).
+    public var commitWaitMicroseconds: Int = 0
+    /// Zeroed bytes written (and synced) ahead of active segments; see `DiskStorageOptions.preallocationBytes`.
+    public var preallocatedBytes: Int = 0
 }
 
 /// Shared, thread-safe counters behind `DiskStorageStatistics`.

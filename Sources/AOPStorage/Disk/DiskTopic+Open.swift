@@ -61,6 +61,9 @@ extension DiskTopic {
                     environment.counters.update { $0.corruptEntries += scan.corruptPositions }
                 }
                 last.size = UInt64(scan.validEnd)
+                last.writtenEnd = last.size
+                // A zero tail is kept: those blocks are already allocated for the next appends.
+                last.allocatedEnd = UInt64(scan.validEnd + scan.zeroTailBytes)
                 last.endPosition = scan.nextPosition
                 last.scan = scan
             }

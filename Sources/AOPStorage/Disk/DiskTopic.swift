@@ -3,6 +3,10 @@ import Logging
 
 /// A persistent topic: a sequence of segment files in its own directory, appended with group commit,
 /// read by position through a sparse index, trimmed by whole segments. See Docs/Storage.md.
+///
+/// Batches are pipelined: the next batch is written while the previous one's commit round runs, with at
+/// most `DiskStorageOptions.maximumUnsyncedBatches` (≤ `SegmentScan.maximumUnsyncedBatches`) written and
+/// not yet durable. Batches become durable and readable strictly in order (`DiskTopic+Commit.swift`).
 public actor DiskTopic: Topic {
     struct PendingAppend {
         var payloads: [[UInt8]]
@@ -17,8 +21,17 @@ public actor DiskTopic: Topic {
     let directory: String
     let environment: TopicEnvironment
     var segments: [Segment]
-    /// Position of the next append; everything below is durable and readable.
+    /// Position after the last durable entry; everything below is durable and readable.
     var nextPosition: UInt64
+    /// Position the next batch gets: `nextPosition` plus the entries of the batches in flight.
+    var writePosition: UInt64
+    /// Batches written and waiting for their commit round, oldest first.
+    var inFlight: [InFlightBatch] = []
+    /// Callers waiting until at most so many batches are in flight (the drain loop for a free slot, a roll
+    /// or `close` for none).
+    var inFlightWaiters: [(atMost: Int, waiter: CheckedContinuation<Void, Never>)] = []
+    /// Set when a commit round failed for this topic: every later batch fails too (they may depend on it).
+    var commitFailure: StorageError?
     var pending: [PendingAppend] = []
     var writing = false
     /// Set when the topic is closed, or failed after an fdatasync error; appends then throw it.
@@ -30,6 +43,9 @@ public actor DiskTopic: Topic {
     let cursorLog: KeyValueLog
     var cursors: [String: DurableCursor] = [:]
     var tailCache: TailCache
+    /// A zero-fill of the active segment is in flight (`DiskTopic+Preallocate.swift`).
+    var preallocating = false
+    var preallocationWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(name: String, directory: String, environment: TopicEnvironment, segments: sending [Segment],
          cursorLog: KeyValueLog) {
@@ -38,6 +54,7 @@ public actor DiskTopic: Topic {
         self.environment = environment
         self.segments = segments
         self.nextPosition = segments.last?.endPosition ?? 0
+        self.writePosition = segments.last?.endPosition ?? 0
         self.recoveredEnd = Position(segments.last?.endPosition ?? 0)
         self.cursorLog = cursorLog
         self.tailCache = TailCache(capacity: environment.options.tailCacheBytes)
@@ -94,19 +111,20 @@ public actor DiskTopic: Topic {
         return try result.get()
     }
 
-    /// Resumes the `waitUntilDurable` callers whose positions are now durable (all of them on failure).
-    private func resumeDurableWaiters() {
+    /// Resumes the `waitUntilDurable` callers whose positions are now durable; on failure (or close), the
+    /// others fail.
+    func resumeDurableWaiters() {
         guard !self.durableWaiters.isEmpty else { return }
-        if let failure = self.failure {
-            let waiters = self.durableWaiters
-            self.durableWaiters = []
-            for w in waiters { w.waiter.resume(returning: .failure(failure)) }
-            return
-        }
         let end = self.nextPosition
         var keep: [(position: UInt64, waiter: CheckedContinuation<Result<Void, StorageError>, Never>)] = []
         for w in self.durableWaiters {
-            if w.position < end { w.waiter.resume(returning: .success(())) } else { keep.append(w) }
+            if w.position < end {
+                w.waiter.resume(returning: .success(()))
+            } else if let failure = self.failure {
+                w.waiter.resume(returning: .failure(failure))
+            } else {
+                keep.append(w)
+            }
         }
         self.durableWaiters = keep
     }
@@ -135,12 +153,17 @@ public actor DiskTopic: Topic {
     public var indexEntryCount: Int { self.segments.reduce(0) { $0 + ($1.scan?.index.count ?? 0) } }
 
     private func drain() async {
+        let depth = min(max(1, self.environment.options.maximumUnsyncedBatches), SegmentScan.maximumUnsyncedBatches)
         while !self.pending.isEmpty {
             if let failure = self.failure {
                 let failed = self.pending
                 self.pending = []
                 for request in failed { request.waiter.resume(returning: .failure(failure)) }
                 break
+            }
+            if self.inFlight.count >= depth {
+                await self.waitForInFlight(atMost: depth - 1)
+                continue
             }
             var count = 0
             var bytes = 0
@@ -151,54 +174,40 @@ public actor DiskTopic: Topic {
             }
             let batch = Array(self.pending[0..<count])
             self.pending.removeFirst(count)
-            var earlyResumed = false
-            let outcome = await self.write(batch, bytes: bytes) { first in
-                // Written, not yet synced: `appendWritten` callers get their positions now.
-                earlyResumed = true
-                for (request, positions) in zip(batch, Self.positions(of: batch, first: first)) where request.early {
-                    request.waiter.resume(returning: .success(positions))
-                }
+            if case .failure(let error) = await self.write(batch, bytes: bytes) {
+                for request in batch { request.waiter.resume(returning: .failure(error)) }
             }
-            switch outcome {
-            case .success(let first):
-                for (request, positions) in zip(batch, Self.positions(of: batch, first: first)) where !request.early {
-                    request.waiter.resume(returning: .success(positions))
-                }
-            case .failure(let error):
-                for request in batch where !(request.early && earlyResumed) {
-                    request.waiter.resume(returning: .failure(error))
-                }
-            }
-            self.resumeDurableWaiters()
             // Let the appenders just resumed queue their next appends, so they join the next batch
             // instead of trickling into two half-sized alternating batches.
             await Task.yield()
         }
+        // Batches still in flight complete on their own (`commitBatch`); `close` waits for them.
         self.writing = false
-        self.resumeDurableWaiters()
         let waiters = self.drainWaiters
         self.drainWaiters = []
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Writes one batch into the active segment (rolling first when full) and waits for durability.
-    /// Returns the first position of the batch.
-    private func write(_ batch: [PendingAppend], bytes: Int, written: (UInt64) -> Void) async
-        -> Result<UInt64, StorageError>
-    {
+    /// Writes one batch into the active segment (rolling first when full; a roll waits until every batch in
+    /// flight is durable, so a sealed segment never holds unsynced entries), resumes its `appendWritten`
+    /// callers, and hands it to a commit round. Its `append` callers are resumed once it is durable.
+    private func write(_ batch: [PendingAppend], bytes: Int) async -> Result<Void, StorageError> {
         guard var active = self.segments.last, active.file != nil else {
             return .failure(StorageError(.io, "topic '\(self.name)' has no active segment"))
         }
-        if active.size > UInt64(SegmentFormat.headerSize),
-           active.size + UInt64(bytes) > self.environment.options.segmentSize {
+        if active.writtenEnd > UInt64(SegmentFormat.headerSize),
+           active.writtenEnd + UInt64(bytes) > self.environment.options.segmentSize {
+            await self.waitForInFlight(atMost: 0)
+            if let failure { return .failure(failure) }
+            await self.trimPreallocation(active)
             do throws(StorageError) {
-                active = try await self.createSegment(firstPosition: self.nextPosition)
+                active = try await self.createSegment(firstPosition: self.writePosition)
             } catch {
                 return .failure(error)
             }
         }
         guard let file = active.file else { return .failure(StorageError(.io, "segment \(active.path) is closed")) }
-        let first = self.nextPosition
+        let first = self.writePosition
         var buffer: [UInt8] = []
         buffer.reserveCapacity(bytes)
         var offsets: [Int] = []
@@ -212,42 +221,38 @@ public actor DiskTopic: Topic {
                 batchIndex += 1
             }
         }
-        let start = active.size
+        let start = active.writtenEnd
+        // Zeros being written ahead must not land on this batch: wait if it reaches them.
+        while self.preallocating, start + UInt64(buffer.count) > active.allocatedEnd {
+            await self.waitForPreallocation()
+        }
         do throws(IOError) {
             try await file.write(buffer, at: start)
         } catch {
             // ENOSPC (or another error) part-way: cut the partial write; positions are not consumed, and a
             // retry overwrites this offset even if the truncate failed.
             try? await file.truncate(to: start)
+            active.allocatedEnd = min(active.allocatedEnd, start)
             let storageError = StorageError(error, "appending to topic '\(self.name)'")
             self.logger.warning("append failed", metadata: ["topic": "\(self.name)", "error": "\(storageError)"])
             return .failure(storageError)
         }
-        written(first)
-        do throws(StorageError) {
-            try await self.environment.scheduler.commit(file)
-        } catch {
-            // After a failed fdatasync the page cache may have dropped the data: stop accepting appends.
-            self.failure = error
-            self.logger.error("fdatasync failed; topic is now read-only",
-                              metadata: ["topic": "\(self.name)", "error": "\(error)"])
-            return .failure(error)
+        active.writtenEnd = start + UInt64(buffer.count)
+        self.writePosition = first + UInt64(offsets.count)
+        // Written, not yet synced: `appendWritten` callers get their positions now.
+        var durableWaiters: [(CheckedContinuation<Result<[Position], StorageError>, Never>, [Position])] = []
+        for (request, positions) in zip(batch, Self.positions(of: batch, first: first)) {
+            if request.early {
+                request.waiter.resume(returning: .success(positions))
+            } else {
+                durableWaiters.append((request.waiter, positions))
+            }
         }
-        for (i, offset) in offsets.enumerated() {
-            active.scan?.index.add(position: first + UInt64(i), offset: start + UInt64(offset))
-        }
-        self.environment.counters.update {
-            $0.entriesAppended += offsets.count
-            $0.appendWrites += 1
-        }
-        self.tailCache.append(buffer, segment: active.firstPosition, at: Int(start))
-        active.size = start + UInt64(buffer.count)
-        active.scan?.validEnd = Int(active.size)
-        active.scan?.entryCount += offsets.count
-        self.nextPosition = first + UInt64(offsets.count)
-        active.endPosition = self.nextPosition
-        active.scan?.nextPosition = self.nextPosition
-        return .success(first)
+        self.preallocateIfNeeded(active, writeEnd: active.writtenEnd)
+        self.inFlight.append(InFlightBatch(segment: active, first: first, start: start, buffer: buffer,
+                                           offsets: offsets, waiters: durableWaiters))
+        Task { await self.commitBatch(first: first, file: file) }
+        return .success(())
     }
 
     /// Creates a segment starting at `firstPosition`: header written and synced, directory synced.
@@ -290,6 +295,9 @@ public actor DiskTopic: Topic {
         if self.writing {
             await withCheckedContinuation { self.drainWaiters.append($0) }
         }
+        await self.waitForInFlight(atMost: 0)
+        // A clean shutdown leaves no zero tail behind.
+        if let active = self.segments.last { await self.trimPreallocation(active) }
         for segment in self.segments {
             await segment.file?.close()
             segment.file = nil

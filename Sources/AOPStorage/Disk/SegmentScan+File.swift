@@ -33,6 +33,12 @@ extension SegmentScan {
                 if case .incomplete = parsed, local > 0, offset + chunk.count < size {
                     break   // the entry continues in the next chunk
                 }
+                // Zeros from here to the end of the last segment: preallocated blocks (see `scan(_:…)`).
+                if endPosition == nil, try await Self.isZero(file: file, from: offset + local, to: size,
+                                                             chunk: chunk, chunkOffset: offset, chunkSize: chunkSize) {
+                    result.zeroTailBytes = size - result.validEnd
+                    return result
+                }
                 // Damage, a gap, a torn tail or an entry larger than a chunk: the whole-file path decides.
                 let bytes = try await file.read(count: size, at: 0)
                 return Self.scan(bytes, firstPosition: firstPosition, endPosition: endPosition,
@@ -49,5 +55,20 @@ extension SegmentScan {
                              indexInterval: indexInterval, maxEntrySize: maxEntrySize)
         }
         return result
+    }
+
+    /// Whether the file holds only zeros in `start..<end`; `chunk` (read at `chunkOffset`) is used first.
+    private static func isZero(file: any AsyncFile, from start: Int, to end: Int, chunk: [UInt8], chunkOffset: Int,
+                               chunkSize: Int) async throws(IOError) -> Bool {
+        let inChunk = min(end, chunkOffset + chunk.count)
+        guard SegmentScan.isZero(chunk[(start - chunkOffset)..<(inChunk - chunkOffset)]) else { return false }
+        var offset = inChunk
+        while offset < end {
+            let bytes = try await file.read(count: min(chunkSize, end - offset), at: UInt64(offset))
+            guard !bytes.isEmpty else { return true }
+            guard SegmentScan.isZero(bytes[...]) else { return false }
+            offset += bytes.count
+        }
+        return true
     }
 }

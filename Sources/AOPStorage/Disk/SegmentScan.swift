@@ -15,6 +15,36 @@ struct SegmentScan: Equatable {
     var corruptPositions: Int = 0
     /// Bytes from `validEnd` to the end of the file, when they were judged a torn tail.
     var tornBytes: Int = 0
+    /// Bytes from `validEnd` to the end of the file, when they are all zero: blocks the topic preallocated
+    /// ahead of its writes (see `DiskStorageOptions.preallocationBytes`), not a torn tail. Last segment only.
+    var zeroTailBytes: Int = 0
+
+    /// Batches a topic may have written and not yet synced at any time (`DiskTopic`'s pipelining depth
+    /// is at most this). Recovery's torn-tail rule depends on it.
+    static let maximumUnsyncedBatches = 2
+
+    /// Distinct batches (counted up to `maximumUnsyncedBatches`) starting above `expected` among the valid
+    /// entries from `found` on.
+    static func laterBatches(_ bytes: [UInt8], from found: (offset: Int, header: EntryFormat.Header),
+                             after expected: UInt64, limit: UInt64, maxEntrySize: Int) -> Int {
+        var count = 0
+        var last = expected
+        var candidate: (offset: Int, header: EntryFormat.Header)? = found
+        if found.header.batchStart > expected {
+            count = 1
+            last = found.header.batchStart
+        }
+        while count < maximumUnsyncedBatches, let from = candidate {
+            let threshold = last
+            candidate = EntryFormat.resynchronize(bytes, after: from.offset, positions: expected..<limit,
+                                                  maxLength: maxEntrySize, where: { $0.batchStart > threshold })
+            if let next = candidate {
+                count += 1
+                last = next.header.batchStart
+            }
+        }
+        return count
+    }
 
     /// Scans `bytes` (a whole segment file, header included).
     /// - Parameters:
@@ -38,14 +68,21 @@ struct SegmentScan: Equatable {
                 result.entryCount += 1
                 continue
             }
+            // Only zeros from here to the end of the last segment: preallocated blocks that no batch has
+            // reached, or a batch none of whose blocks were written. Either way the data ends here.
+            if endPosition == nil, Self.isZero(bytes[offset...]) {
+                result.zeroTailBytes = bytes.count - offset
+                return result
+            }
             // Damage at `offset`. Look for a later valid entry.
             let found = EntryFormat.resynchronize(bytes, after: offset, positions: expected..<positionLimit,
                                                   maxLength: maxEntrySize)
-            // In the last segment, the damage is a torn write unless a later batch follows it: batches are
-            // written one at a time, each after the previous one was synced.
-            if let found, endPosition != nil || found.header.batchStart > expected
-                || EntryFormat.resynchronize(bytes, after: found.offset, positions: expected..<positionLimit,
-                                             maxLength: maxEntrySize, where: { $0.batchStart > expected }) != nil
+            // In the last segment, the damage is a torn write unless `maximumUnsyncedBatches` later batches
+            // follow it: a topic writes batch n + k only after batch n was synced (k = the batches it may
+            // have in flight), so damage followed by that many later batches is in data that was durable.
+            if let found, endPosition != nil
+                || Self.laterBatches(bytes, from: found, after: expected, limit: positionLimit,
+                                     maxEntrySize: maxEntrySize) >= Self.maximumUnsyncedBatches
             {
                 // Sealed segment, or a later batch was written after this one: this batch had been
                 // synced, so this is corruption of durable data, not a torn write.
@@ -70,5 +107,20 @@ struct SegmentScan: Equatable {
             result.nextPosition = positionLimit
         }
         return result
+    }
+
+    /// Whether every byte is zero.
+    static func isZero(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var words = 0
+            let count = raw.count
+            // Eight bytes at a time, then the rest.
+            while words + 8 <= count {
+                if raw.loadUnaligned(fromByteOffset: words, as: UInt64.self) != 0 { return false }
+                words += 8
+            }
+            for i in words..<count where raw[i] != 0 { return false }
+            return true
+        }
     }
 }
