@@ -81,6 +81,11 @@ extension MessageQueue {
             } catch {
                 let result: EnqueueResult = error.code == .noSpace ? .noSpace : .rejected
                 for slot in group.slots { results[slot] = result }
+                // Not counted, but no longer pending either: loading may pass them (their messages are
+                // missing and the entries are dropped, as before).
+                if let first = group.positions.first, self.levels.indices.contains(group.level) {
+                    self.levels[group.level].complete(first..<last.next)
+                }
                 continue
             }
             guard case .running = self.lifecycle else { return results.map { _ in .dropped } }
@@ -119,8 +124,8 @@ extension MessageQueue {
         }
         noteRun(self)
         var l = self.levels[level]
-        if l.end <= last { l.end = last.next }
-        if !l.loading, l.readPosition == first, l.window.count + entries.count <= Self.windowCapacity {
+        let inOrder = l.complete(first..<last.next)
+        if inOrder, !l.loading, l.readPosition == first, l.window.count + entries.count <= Self.windowCapacity {
             for (e, p) in zip(entries, positions) {
                 l.window.append(ReadyEntry(indexPosition: p, entry: e, redelivered: false))
             }

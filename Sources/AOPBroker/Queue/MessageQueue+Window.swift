@@ -31,7 +31,9 @@ extension MessageQueue {
         let from = l.readPosition
         let generation = self.generation
         self.levels[level].loading = true
-        let entries = (try? await IndexTopicCalls.read(l.topic, from: from, limit: Self.windowCapacity - l.window.count)) ?? []
+        // Only the completed prefix (below `end`): see `IndexLevel.end`.
+        let limit = min(Self.windowCapacity - l.window.count, Int(clamping: l.end.raw - from.raw))
+        let entries = (try? await IndexTopicCalls.read(l.topic, from: from, limit: limit)) ?? []
         // Entries present at open may have been acknowledged individually before the restart.
         var acknowledged: Set<Position> = []
         for e in entries where e.position < l.checkAcknowledgedBelow {
