@@ -18,7 +18,7 @@ extension AMQPConnection {
             + " machineClosing=\(self.machine.isClosing) activity='\(self.activity)' draining=\(self.draining)"
             + " methodInFlight=\(self.methodInFlight) publishWorker=\(self.publishWorkerRunning)('\(self.publishWorkerPhase)',"
             + " wakeup=\(self.publishWorkerWakeup != nil))"
-            + " publishQueued=\(self.publishQueuedCount) batchesInFlight=\(self.publishBatchesInFlight)"
+            + " publishQueued=\(self.publishQueuedCount)/\(self.publishQueuedBytes)B batchesInFlight=\(self.publishBatchesInFlight)"
             + " perChannel=\(self.publishesPerChannel) pendingOut=\(self.socket.pendingOutboundBytes)"
             + " channels: \(channelParts.joined(separator: " "))"
     }

@@ -7,6 +7,18 @@ extension AMQPConnection {
     /// commit round).
     static let publishPipelineDepth = 2
 
+    /// Whether the connection must stop reading until its queued publishes are answered: past
+    /// `maxQueuedPublishes` messages or `maxQueuedPublishBytes` of bodies (a count alone would let a
+    /// connection buffer 8,192 bodies of any size while the broker is behind).
+    static func publishBacklogIsFull(count: Int, bytes: Int) -> Bool {
+        count > Self.maxQueuedPublishes || bytes > Self.maxQueuedPublishBytes
+    }
+
+    /// Body bytes of a batch of pending publishes.
+    static func bodyBytes(_ pending: [Channel.PendingPublish]) -> Int {
+        pending.reduce(0) { $0 + $1.request.message.body.count }
+    }
+
     /// A complete basic.publish: queued on its channel and handed to the broker in a batch at the end of
     /// the current read (or earlier, before another method on the same channel).
     func receivePublish(channel id: UInt16, _ publish: BasicPublish, _ properties: BasicProperties, _ body: [UInt8]) {
@@ -61,6 +73,7 @@ extension AMQPConnection {
         self.channels[id]?.pendingPublishes.removeAll()
         self.publishQueue.append((id, pending))
         self.publishQueuedCount += pending.count
+        self.publishQueuedBytes += Self.bodyBytes(pending)
         self.publishesPerChannel[id, default: 0] += pending.count
         guard !self.publishWorkerRunning else {
             self.wakePublishWorker()
@@ -89,20 +102,22 @@ extension AMQPConnection {
             }
             // Grouped per channel in first-arrival order (few channels: a linear search). The batches are
             // not concatenated here: `beginPublish` copies each request once, into its per-exchange runs.
-            var merged: [(id: UInt16, batches: [[Channel.PendingPublish]], count: Int)] = []
+            var merged: [(id: UInt16, batches: [[Channel.PendingPublish]], count: Int, bytes: Int)] = []
             for (id, list) in self.publishQueue {
+                let bytes = Self.bodyBytes(list)
                 if let i = merged.firstIndex(where: { $0.id == id }) {
                     merged[i].batches.append(list)
                     merged[i].count += list.count
+                    merged[i].bytes += bytes
                 } else {
-                    merged.append((id, [list], list.count))
+                    merged.append((id, [list], list.count, bytes))
                 }
             }
             self.publishQueue.removeAll()
             for g in merged.indices {
                 // Taken out of `merged`: once begun, the batch's bodies are released (memory stays bounded
                 // by what is queued and in flight, not by what this loop has seen).
-                let (id, count) = (merged[g].id, merged[g].count)
+                let (id, count, bytes) = (merged[g].id, merged[g].count, merged[g].bytes)
                 let batches = merged[g].batches
                 merged[g].batches = []
                 self.publishWorkerPhase = "depth wait"
@@ -114,7 +129,7 @@ extension AMQPConnection {
                 let before = previous
                 previous = Task(executorPreference: self.socket.loop) {
                     await before?.value   // outcomes are reported in batch order
-                    await self.finishPublishBatch(channel: id, begun, count: count)
+                    await self.finishPublishBatch(channel: id, begun, count: count, bytes: bytes)
                 }
             }
         }
@@ -126,9 +141,10 @@ extension AMQPConnection {
     }
 
     /// Reports a pipelined batch's outcomes and releases its place in the pipeline.
-    private func finishPublishBatch(channel id: UInt16, _ begun: BegunPublish, count: Int) async {
+    private func finishPublishBatch(channel id: UInt16, _ begun: BegunPublish, count: Int, bytes: Int) async {
         await self.finishPublish(channel: id, begun)
         self.publishQueuedCount -= count
+        self.publishQueuedBytes -= bytes
         self.publishesPerChannel[id, default: 0] -= count
         if self.publishesPerChannel[id] == 0 {
             self.publishesPerChannel[id] = nil

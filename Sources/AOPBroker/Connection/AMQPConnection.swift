@@ -55,6 +55,8 @@ actor AMQPConnection {
     /// Publishes handed to the publish worker and not yet answered by the broker.
     var publishQueue: [(UInt16, [Channel.PendingPublish])] = []
     var publishQueuedCount = 0
+    /// Body bytes of those publishes (reading also stops past `maxQueuedPublishBytes`).
+    var publishQueuedBytes = 0
     var publishWorkerRunning = false
     var publishIdleWaiters: [CheckedContinuation<Void, Never>] = []
     /// Batches begun by the publish worker and not yet finished (pipelining), and the worker waiting for
@@ -69,6 +71,7 @@ actor AMQPConnection {
     var publishesPerChannel: [UInt16: Int] = [:]
     var channelPublishWaiters: [UInt16: [CheckedContinuation<Void, Never>]] = [:]
     static let maxQueuedPublishes = 8192
+    static let maxQueuedPublishBytes = 16 * 1024 * 1024
     /// Output buffer capacity kept between flushes; a larger one is released after its flush.
     static let retainedOutputCapacity = 256 * 1024
     /// Set by the first basic.publish: only publishing connections stop being read during an alarm.
@@ -149,7 +152,7 @@ actor AMQPConnection {
             await self.processInbound()
             self.flush()
             // Bounded publish pipeline: stop reading while too much waits for the broker.
-            if self.publishQueuedCount > Self.maxQueuedPublishes {
+            if Self.publishBacklogIsFull(count: self.publishQueuedCount, bytes: self.publishQueuedBytes) {
                 await self.waitForPublishes()
             }
             if self.hasPublished && self.broker.alarms.isBlocked {

@@ -4,10 +4,13 @@ import DequeModule
 /// An exchange's storage side: its message topics (persistent and transient, Pulsar's two kinds) and
 /// their replicator cursors. Routing decisions are made by the vhost over its routing tables (plain
 /// values); this actor runs the pipeline for a routed batch: append the messages → append index entries
-/// to each destination queue (one hop per queue per batch) → commit the replicator last.
+/// to each destination queue (one hop per queue per round) → commit the replicator last.
 ///
-/// Batches run one at a time, in arrival order, so replicator commits are monotonic and a queue sees an
+/// Write rounds run one at a time, in arrival order, so replicator commits are monotonic and a queue sees an
 /// exchange's entries in position order (which crash recovery relies on, see `MessageQueue.enqueue`).
+/// Batches that arrive while a round runs are combined into the next one: one commit hold, one message
+/// append per topic and one index write per destination queue for all of them, whatever the number of
+/// publishing connections (each caller gets its own outcomes, see `PublishMerge`).
 actor Exchange {
     nonisolated let name: String
     nonisolated let placement: ActorExecutor
@@ -15,8 +18,31 @@ actor Exchange {
     let persistentSlot: MessageTopicSlot
     let transientSlot: MessageTopicSlot
 
+    /// A write round (or a replay) is running.
     private var busy = false
-    private var waiters: Deque<CheckedContinuation<Void, Never>> = []
+    /// Who waits for the current round to end, in arrival order.
+    private var waiters: Deque<Waiter> = []
+    /// The finish phase of the last round begun (rounds commit their replicators in begin order).
+    private var lastRound: Task<[PublishOutcome], Never>?
+    /// Write rounds run and publish batches they carried (batches / rounds: how much combining happens).
+    private(set) var roundsWritten = 0
+    private(set) var batchesWritten = 0
+
+    /// A caller waiting for the exchange.
+    private enum Waiter {
+        /// A publish batch: written by the next round (`.written`), or its caller runs that round (`.lead`).
+        case publish([RoutedPublish], CheckedContinuation<BeginTurn, Never>)
+        /// Exclusive use (crash replay).
+        case exclusive(CheckedContinuation<Void, Never>)
+    }
+
+    /// How a queued publish batch's wait ended.
+    private enum BeginTurn {
+        /// Another caller's round wrote it.
+        case written(PublishShare)
+        /// Its caller runs the next round (taking every batch queued meanwhile).
+        case lead
+    }
 
     init(name: String, persistent: MessageTopicSlot, transient: MessageTopicSlot, executor: ActorExecutor) {
         self.name = name
@@ -33,16 +59,63 @@ actor Exchange {
     /// is not readable yet). Index entries that became durable while their message did not (a crash in
     /// that round) are discarded at the next start (`MessageQueue.openLevels`, `Topic.recoveredEnd`).
     func publish(_ items: [RoutedPublish]) async -> [PublishOutcome] {
-        await self.finishPublish(await self.beginPublish(items))
+        await self.beginPublish(items).outcomes()
     }
 
     /// The first half of `publish`: writes the batch (messages, then index entries) in arrival order, one
-    /// batch at a time. The next batch may begin while this one waits in `finishPublish`, so it is written
-    /// as soon as this one's commit round ends: batches are pipelined, and their order is kept (messages
-    /// and index entries are written in begin order; each topic syncs its batches in order).
-    func beginPublish(_ items: [RoutedPublish]) async -> WrittenPublish {
-        await self.lock()
-        defer { self.unlock() }
+    /// round at a time; the share's `outcomes()` is the second half (durability, entries made ready,
+    /// replicators). The next round may begin while this one waits for durability, so it is written as
+    /// soon as this one's commit round ends: rounds are pipelined, and their order is kept (messages and
+    /// index entries are written in begin order; each topic syncs its batches in order).
+    ///
+    /// Batches begun while a round runs wait, and the next round writes all of them as one batch (in
+    /// arrival order): with many publishing connections each round carries many small batches instead of
+    /// one, and each caller waits for one round rather than for every other caller's.
+    func beginPublish(_ items: [RoutedPublish]) async -> PublishShare {
+        if self.busy {
+            let turn = await withCheckedContinuation { (continuation: CheckedContinuation<BeginTurn, Never>) in
+                // Tested again in the body: the round may have ended between the call and here (the
+                // publish worker lost wake-ups that way, see AMQPConnection.waitForPublishWork).
+                if self.busy {
+                    self.waiters.append(.publish(items, continuation))
+                } else {
+                    self.busy = true
+                    continuation.resume(returning: .lead)
+                }
+            }
+            if case .written(let share) = turn { return share }
+        } else {
+            self.busy = true
+        }
+        // This caller runs the round: its batch, then every publish batch queued before the next
+        // exclusive waiter (replay), in arrival order.
+        var batches = [items]
+        var continuations: [CheckedContinuation<BeginTurn, Never>] = []
+        while case .publish(let queued, let continuation)? = self.waiters.first {
+            self.waiters.removeFirst()
+            batches.append(queued)
+            continuations.append(continuation)
+        }
+        let merge = PublishMerge(batches)
+        self.roundsWritten += 1
+        self.batchesWritten += batches.count
+        batches = []
+        let written = await self.writeRound(merge.items)
+        let previous = self.lastRound
+        let round = Task(executorPreference: self.placement.taskExecutor) {
+            await self.finishRound(written, after: previous)
+        }
+        self.lastRound = round
+        for (continuation, range) in zip(continuations, merge.ranges.dropFirst()) {
+            continuation.resume(returning: .written(PublishShare(round: round, range: range)))
+        }
+        self.unlock()
+        return PublishShare(round: round, range: merge.ranges[0])
+    }
+
+    /// Writes a round's batch (messages, then index entries); the commit is held meanwhile, so one
+    /// group-commit round covers all of it.
+    private func writeRound(_ items: [RoutedPublish]) async -> WrittenPublish {
         var positions = [Position?](repeating: nil, count: items.count)
         var noSpace = [Bool](repeating: false, count: items.count)
         let persistentIndices = items.indices.filter { items[$0].persistent }
@@ -82,9 +155,12 @@ actor Exchange {
                               unsynced: unsynced, queues: written)
     }
 
-    /// The second half of `publish`: waits for the commit round, lets the queues make the entries ready,
-    /// and advances the replicators. Outcomes, one per item.
-    func finishPublish(_ batch: WrittenPublish) async -> [PublishOutcome] {
+    /// The second half of a round: waits for the commit round, lets the queues make the entries ready,
+    /// and advances the replicators (after the previous round's, so replicator commits stay monotonic).
+    /// Outcomes, one per item of the round.
+    private func finishRound(_ batch: WrittenPublish, after previous: Task<[PublishOutcome], Never>?) async
+        -> [PublishOutcome]
+    {
         var positions = batch.positions
         var noSpace = batch.noSpace
         if let unsynced = batch.unsynced {
@@ -101,6 +177,7 @@ actor Exchange {
         }
         var outcomes = await self.completeIndex(count: positions.count, batch.queues, positions: positions)
         for i in outcomes.indices where noSpace[i] { outcomes[i] = .noSpace }
+        _ = await previous?.value
         await self.commitReplicators(persistent: batch.persistent, positions: positions)
         return outcomes
     }
@@ -257,16 +334,16 @@ actor Exchange {
         }
     }
 
+    /// Exclusive use of the exchange (no round runs meanwhile), after the rounds and replays queued before.
     private func lock() async {
         if !self.busy {
             self.busy = true
             return
         }
         await withCheckedContinuation { continuation in
-            // Tested again in the body: the lock may have been released between the call and here (the
-            // publish worker lost wake-ups that way, see AMQPConnection.waitForPublishWork).
+            // Tested again in the body: the lock may have been released between the call and here.
             if self.busy {
-                self.waiters.append(continuation)
+                self.waiters.append(.exclusive(continuation))
             } else {
                 self.busy = true
                 continuation.resume()
@@ -274,11 +351,12 @@ actor Exchange {
         }
     }
 
+    /// Passes the exchange to the first waiter (ownership passes directly; `busy` stays true), or frees it.
     private func unlock() {
-        if let next = self.waiters.popFirst() {
-            next.resume()   // ownership passes directly; `busy` stays true
-        } else {
-            self.busy = false
+        switch self.waiters.popFirst() {
+        case .publish(_, let continuation): continuation.resume(returning: .lead)
+        case .exclusive(let continuation): continuation.resume()
+        case nil: self.busy = false
         }
     }
 }

@@ -3,15 +3,15 @@
 struct PublishTicket: Sendable {
     /// Requests in the batch.
     var count: Int
-    var exchange: Exchange?
-    var written: WrittenPublish?
+    /// The routed requests' part of the exchange's write round; nil when nothing was routed.
+    var share: PublishShare?
     /// For each routed item, its index in the batch (unrouted requests are `.unroutable`).
     var slots: [Int]
 
     func finish() async -> [PublishOutcome] {
         var outcomes = [PublishOutcome](repeating: .unroutable, count: self.count)
-        guard let exchange = self.exchange, let written = self.written else { return outcomes }
-        let results = await exchange.finishPublish(written)
+        guard let share = self.share else { return outcomes }
+        let results = await share.outcomes()
         for (slot, result) in zip(self.slots, results) { outcomes[slot] = result }
         return outcomes
     }

@@ -68,7 +68,7 @@ struct WrittenIndex: Sendable {
     var refused: [MessageQueue.DeadLetterItem]
 }
 
-/// A batch an exchange has written but not yet finished: `Exchange.beginPublish` → `finishPublish`.
+/// A round an exchange has written but not yet finished (`Exchange.beginPublish` → the round's finish).
 struct WrittenPublish: Sendable {
     /// Per item: stored in the persistent message topic.
     var persistent: [Bool]

@@ -18,8 +18,14 @@ struct IndexLevel: Sendable {
     let cursor: any Cursor
     /// Next index position to load into the window.
     var readPosition: Position
-    /// Known end of the index topic (next append position).
+    /// End of the completed prefix of the index topic: every entry below it has been made ready by
+    /// `MessageQueue.completeIndex` (its message is readable). Loading never goes past it: an entry
+    /// whose publish round has not completed may point at a message not yet readable, and would be
+    /// dropped as missing (a confirmed message lost).
     var end: Position
+    /// Ranges completed out of order (a later publish round finished first), absorbed into `end` once
+    /// the entries before them complete.
+    var completedAhead: [Range<Position>] = []
     /// Entries below this were in the topic at open; they may have been acknowledged individually.
     var checkAcknowledgedBelow: Position
     var window: Deque<ReadyEntry> = []
@@ -28,6 +34,22 @@ struct IndexLevel: Sendable {
     var loading = false
 
     var hasUnloaded: Bool { self.readPosition < self.end }
+
+    /// Records that the entries `range` of the index topic completed; returns whether they extend the
+    /// completed prefix (`end`) directly (false: completed ahead of earlier entries, kept until those do).
+    @discardableResult
+    mutating func complete(_ range: Range<Position>) -> Bool {
+        guard range.lowerBound <= self.end else {
+            self.completedAhead.append(range)
+            return false
+        }
+        if self.end < range.upperBound { self.end = range.upperBound }
+        while let i = self.completedAhead.firstIndex(where: { $0.lowerBound <= self.end }) {
+            if self.end < self.completedAhead[i].upperBound { self.end = self.completedAhead[i].upperBound }
+            self.completedAhead.remove(at: i)
+        }
+        return true
+    }
 
     /// Puts requeued entries back in index order (they all sort before the unloaded part).
     mutating func insertSorted(_ entries: [ReadyEntry]) {

@@ -89,9 +89,13 @@ extension MessageQueue {
             } catch {
                 let result: EnqueueResult = error.code == .noSpace ? .noSpace : .rejected
                 for slot in group.slots { results[slot] = result }
-                // Never made ready: the topic refuses writes after a failed sync, so `end` never moves past
-                // these entries and no window loads them.
+                // Never made ready, nor readable (the index topic refuses writes after a failed sync): the
+                // queue's references to the messages end here. The range is completed all the same, so
+                // loading may pass it (`IndexLevel.end` advances only over completed ranges).
                 self.topics.release(group.entries)
+                if let first = group.positions.first, self.levels.indices.contains(group.level) {
+                    self.levels[group.level].complete(first..<last.next)
+                }
                 continue
             }
             guard case .running = self.lifecycle else {
@@ -144,9 +148,9 @@ extension MessageQueue {
         noteRun(self)
         // Mutated in place: a copy of the level (`var l = self.levels[level]`) shares the window's storage,
         // so every append below would first copy the whole window.
-        if self.levels[level].end <= last { self.levels[level].end = last.next }
+        let inOrder = self.levels[level].complete(first..<last.next)
         let windowCount = self.levels[level].window.count
-        if !self.levels[level].loading, self.levels[level].readPosition == first,
+        if inOrder, !self.levels[level].loading, self.levels[level].readPosition == first,
            windowCount + entries.count <= Self.windowCapacity {
             for (e, p) in zip(entries, positions) {
                 self.levels[level].window.append(ReadyEntry(indexPosition: p, entry: e, redelivered: false))

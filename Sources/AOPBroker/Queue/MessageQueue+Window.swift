@@ -36,7 +36,9 @@ extension MessageQueue {
         let checkAcknowledgedBelow = self.levels[level].checkAcknowledgedBelow
         let generation = self.generation
         self.levels[level].loading = true
-        let entries = (try? await IndexTopicCalls.read(topic, from: from, limit: Self.windowCapacity - windowCount)) ?? []
+        // Only the completed prefix (below `end`): see `IndexLevel.end`.
+        let limit = min(Self.windowCapacity - windowCount, Int(clamping: self.levels[level].end.raw - from.raw))
+        let entries = (try? await IndexTopicCalls.read(topic, from: from, limit: limit)) ?? []
         // Entries present at open may have been acknowledged individually before the restart.
         var acknowledged: Set<Position> = []
         for e in entries where e.position < checkAcknowledgedBelow {

@@ -40,9 +40,9 @@ extension VirtualHost {
             routed.append(item)
             slots.append(i)
         }
-        guard !routed.isEmpty else { return PublishTicket(count: batch.count, exchange: nil, written: nil, slots: []) }
-        let written = await entry.actor.beginPublish(routed)
-        return PublishTicket(count: batch.count, exchange: entry.actor, written: written, slots: slots)
+        guard !routed.isEmpty else { return PublishTicket(count: batch.count, share: nil, slots: []) }
+        let share = await entry.actor.beginPublish(routed)
+        return PublishTicket(count: batch.count, share: share, slots: slots)
     }
 
     /// Routes one message and encodes it for the exchange pipeline; nil when it reaches no queue.
