@@ -61,13 +61,14 @@ let package = Package(
         .target(
             name: "AOPServer",
             dependencies: [
-                "AOPBroker", "AOPIO", "AOPStorage",
+                "AOPBroker", "AOPIO", "AOPStorage", "CAOPMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
-        // glibc malloc tuning applied by aop-server at start-up (mallopt's parameters are C macros).
+        // glibc malloc tuning applied by aop-server at start-up (mallopt's parameters are C macros), and the
+        // heap statistics and trim the server's heap trimmer uses.
         .target(name: "CAOPMalloc"),
         .executableTarget(
             name: "aop-server",

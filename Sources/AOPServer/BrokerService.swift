@@ -53,6 +53,9 @@ public struct BrokerService: Service {
         }
         let monitor = Task { await MemoryMonitor(limitBytes: limit, interval: .seconds(1)).run(broker: broker, logger: self.logger) }
         defer { monitor.cancel() }
+        // Freed heap memory back to the system once it is large (a consumed backlog, a departed crowd).
+        let trimmer = Task { await HeapTrimmer(interval: .seconds(5)).run(logger: self.logger) }
+        defer { trimmer.cancel() }
 
         let listener = try TCPListener.bind(host: self.configuration.bind, port: self.configuration.port,
                                             group: loops)
