@@ -80,6 +80,16 @@ public enum ConfigurationFile {
                 if value == "infinite" { configuration.retainForever = true } else {
                     configuration.retentionSize = try int(UInt64.self)
                 }
+            case "storage.preallocation":
+                configuration.preallocationBytes = try int(Int.self)
+            case "storage.commit_rounds_in_flight":
+                let rounds = try int(Int.self)
+                guard rounds >= 1 else { throw ParseError(line: lineNumber, message: "\(key) must be at least 1") }
+                configuration.commitRoundsInFlight = rounds
+            case "storage.unsynced_batches":
+                let batches = try int(Int.self)
+                guard (1...2).contains(batches) else { throw ParseError(line: lineNumber, message: "\(key) must be 1 or 2") }
+                configuration.unsyncedBatches = batches
             case "vm_memory_high_watermark.absolute":
                 configuration.memoryHighWatermark = .absolute(try int(UInt64.self))
             default:

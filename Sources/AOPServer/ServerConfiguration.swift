@@ -19,6 +19,12 @@ public struct ServerConfiguration: Sendable {
     public var retentionTime: Duration?
     public var retentionSize: UInt64?
     public var retainForever = false
+    /// Zeroed, synced bytes kept ahead of each active segment's data (0 = off); see Docs/Storage.md.
+    public var preallocationBytes: Int = 4 << 20
+    /// Commit rounds (fdatasync sets) that may run at once.
+    public var commitRoundsInFlight: Int = 3
+    /// Batches per topic written but not yet durable (1 or 2).
+    public var unsyncedBatches: Int = 2
     /// Resident memory above which publishers are blocked (RabbitMQ's `vm_memory_high_watermark`).
     public var memoryHighWatermark: MemoryWatermark = .relative(0.4)
     /// Faults injected into every accepted socket, for stress tests only (`--socket-faults`,

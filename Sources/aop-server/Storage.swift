@@ -11,6 +11,9 @@ func openStorage(_ configuration: ServerConfiguration, loops: RingLoopGroup, log
     storageLogger.info("opening storage in \(configuration.dataDirectory)")
     var options = DiskStorageOptions()
     options.segmentSize = configuration.segmentSize
+    options.preallocationBytes = configuration.preallocationBytes
+    options.maximumCommitRoundsInFlight = configuration.commitRoundsInFlight
+    options.maximumUnsyncedBatches = configuration.unsyncedBatches
     options.retention = configuration.retainForever ? .infinite
         : Retention(time: configuration.retentionTime, size: configuration.retentionSize)
     return try await DiskStorageEngine(

@@ -33,12 +33,18 @@ import Testing
             storage.segment_size = 1048576
             storage.retention.time_ms = 60000
             storage.retention.size = 1000000
+            storage.preallocation = 0
+            storage.commit_rounds_in_flight = 1
+            storage.unsynced_batches = 1
             vm_memory_high_watermark.absolute = 2000000
             """, to: &c)
         #expect(c.segmentSize == 1_048_576)
         #expect(c.retentionTime == .milliseconds(60000))
         #expect(c.retentionSize == 1_000_000)
         #expect(!c.retainForever)
+        #expect(c.preallocationBytes == 0)
+        #expect(c.commitRoundsInFlight == 1)
+        #expect(c.unsyncedBatches == 1)
         #expect(c.memoryHighWatermark == .absolute(2_000_000))
         #expect(c.bind == "0.0.0.0")
         #expect(c.port == 5673)
@@ -82,5 +88,7 @@ import Testing
         #expect(throws: ConfigurationFile.ParseError.self) { try ConfigurationFile.apply("port = 99999", to: &c) }
         #expect(throws: ConfigurationFile.ParseError.self) { try ConfigurationFile.apply("log.level = loud", to: &c) }
         #expect(throws: ConfigurationFile.ParseError.self) { try ConfigurationFile.apply("just words", to: &c) }
+        #expect(throws: ConfigurationFile.ParseError.self) { try ConfigurationFile.apply("storage.unsynced_batches = 3", to: &c) }
+        #expect(throws: ConfigurationFile.ParseError.self) { try ConfigurationFile.apply("storage.commit_rounds_in_flight = 0", to: &c) }
     }
 }
