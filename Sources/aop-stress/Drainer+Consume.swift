@@ -3,42 +3,66 @@ import AOPStress
 import Synchronization
 
 extension Drainer {
-    /// Consumes `state.queue` on `channel` (manual ack, prefetch ``prefetch``) until it is drained: when the
-    /// consumer got nothing for ``quiet`` and a passive declare shows no ready message and no other
-    /// consumer, the consumer is cancelled (deliveries before its cancel-ok are still recorded and acked)
-    /// and a second declare must show an empty queue with no consumer at all; otherwise it consumes again.
-    static func consume(_ state: QueueDrainState, channel: AMQPClientChannel, channelID: UInt64,
-                        context: RunContext, deadline: ContinuousClock.Instant) async throws(AMQPClientError) {
-        try await channel.basicQos(prefetchCount: Self.prefetch)
-        var round = state.readersEnded.load(ordering: .acquiring)
+    /// Consumes `state.queue` on `connection` (manual ack, prefetch ``prefetch``) until it is drained: when
+    /// the consumer got nothing for ``quiet`` and a passive declare shows no ready message and no other
+    /// consumer, the consumer is cancelled (deliveries before its cancel-ok are still recorded and acked) and
+    /// its channel closed (whatever the broker counted as delivered but never sent goes back to the queue);
+    /// then, on a fresh channel, the queue must show no message and no consumer twice, ``settle`` apart
+    /// (requeues of connections the broker is still closing); otherwise it consumes again.
+    static func consume(_ state: QueueDrainState, connection: AMQPClientConnection, context: RunContext,
+                        deadline: ContinuousClock.Instant) async throws(AMQPClientError) {
+        var channel = try await connection.openChannel()
         while ContinuousClock.now < deadline {
-            round += 1
-            let consumer = try await channel.basicConsume(queue: state.queue, tag: "drain.\(channelID).\(round)")
-            state.delivered(0)
-            let reader = Task { [round] in
-                let error = await Self.read(consumer, channel: channel, channelID: channelID, state: state,
-                                            context: context)
-                state.readersEnded.max(round, ordering: .releasing)
-                return error
+            let channelID = context.nextChannelID()
+            do throws(AMQPClientError) {
+                try await Self.consumeOnce(state, channel: channel, channelID: channelID, context: context,
+                                           deadline: deadline)
+                try await channel.close()
+                context.log.record(.channelEnded(channelID))
+            } catch {
+                context.log.record(.channelEnded(channelID))
+                throw error
             }
-            var readerEnded = false
-            while ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(50))
-                if state.readersEnded.load(ordering: .acquiring) >= round { readerEnded = true; break }
-                guard state.isQuiet(for: Self.quiet) else { continue }
-                let declared = try await channel.queueDeclare(state.queue, passive: true)
-                if state.saw(declared, ownConsumers: 1) == .empty { break }
-                try? await Task.sleep(for: Self.quiet)
-            }
-            // Cancel even at the deadline: its cancel-ok ends the reader, after which the channel closes.
-            if !readerEnded { try await consumer.cancel() }
-            if let error = await reader.value { throw error }
-            let declared = try await channel.queueDeclare(state.queue, passive: true)
-            if state.saw(declared, ownConsumers: 0) == .empty {
-                state.done.store(true, ordering: .releasing)
-                return
+            channel = try await connection.openChannel()
+            if state.saw(try await channel.queueDeclare(state.queue, passive: true), ownConsumers: 0) == .empty {
+                try? await Task.sleep(for: Self.settle)
+                if state.saw(try await channel.queueDeclare(state.queue, passive: true), ownConsumers: 0) == .empty {
+                    state.done.store(true, ordering: .releasing)
+                    break
+                }
             }
         }
+        try await channel.close()
+    }
+
+    /// One consumer on `channel`, until the queue looks empty (or the deadline), then its cancel-ok.
+    static func consumeOnce(_ state: QueueDrainState, channel: AMQPClientChannel, channelID: UInt64,
+                            context: RunContext, deadline: ContinuousClock.Instant) async throws(AMQPClientError) {
+        try await channel.basicQos(prefetchCount: Self.prefetch)
+        let consumer = try await channel.basicConsume(queue: state.queue, tag: "drain.\(channelID)")
+        state.delivered(0)
+        let done = ReaderEnd()
+        let reader = Task {
+            let error = await Self.read(consumer, channel: channel, channelID: channelID, state: state,
+                                        context: context)
+            done.flag.store(true, ordering: .releasing)
+            return error
+        }
+        while ContinuousClock.now < deadline, !done.flag.load(ordering: .acquiring) {
+            try? await Task.sleep(for: .milliseconds(50))
+            guard state.isQuiet(for: Self.quiet) else { continue }
+            let declared = try await channel.queueDeclare(state.queue, passive: true)
+            if state.saw(declared, ownConsumers: 1) == .empty { break }
+            try? await Task.sleep(for: Self.quiet)
+        }
+        // Cancel even at the deadline: its cancel-ok ends the reader, after which the channel closes.
+        if !done.flag.load(ordering: .acquiring) { try await consumer.cancel() }
+        if let error = await reader.value { throw error }
+    }
+
+    /// Set when a drain consumer's reader ended.
+    final class ReaderEnd: Sendable {
+        let flag = Atomic<Bool>(false)
     }
 
     /// Records every delivery batch of the drain's consumer and acks it with one multiple ack.

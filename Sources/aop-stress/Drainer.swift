@@ -12,6 +12,8 @@ struct Drainer {
     static let prefetch: UInt16 = 2000
     /// A consumer that got nothing for this long asks whether its queue is empty.
     static let quiet: Duration = .milliseconds(300)
+    /// How long a queue must stay empty, with no consumer, to count as drained.
+    static let settle: Duration = .seconds(1)
 
     /// Drains each stable queue until it reports no message and no consumer (requeues of closed
     /// channels may still be arriving), reconnecting after failures (socket faults) and abandoning an
@@ -87,24 +89,20 @@ struct Drainer {
                                                                     on: context.loop(for: index))
             opened = connection
             state.connection.withLock { $0 = connection }
-            var channel = try await connection.openChannel()
-            var channelID = context.nextChannelID()
             state.advanced()
             do throws(AMQPClientError) {
-                try await Self.consume(state, channel: channel, channelID: channelID, context: context,
-                                       deadline: deadline)
+                try await Self.consume(state, connection: connection, context: context, deadline: deadline)
             } catch where error.code == .channelClosedByServer {
                 // The broker refused the consumer (or closed its channel): basic.get still reads the queue
                 // (e.g. past an exclusive consumer that outlived its connection).
-                context.log.record(.channelEnded(channelID))
                 context.stats.clientError("drain of \(state.queue): consuming failed (\(error)), using basic.get")
-                channel = try await connection.openChannel()
-                channelID = context.nextChannelID()
+                let channel = try await connection.openChannel()
+                let channelID = context.nextChannelID()
                 try await Self.get(state, channel: channel, channelID: channelID, context: context,
                                    deadline: deadline)
+                try await channel.close()
+                context.log.record(.channelEnded(channelID))
             }
-            try await channel.close()
-            context.log.record(.channelEnded(channelID))
             try await connection.close()
         } catch {
             if let opened { await opened.abort() }

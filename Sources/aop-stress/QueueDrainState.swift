@@ -18,9 +18,8 @@ final class QueueDrainState: Sendable {
     let done = Atomic<Bool>(false)
     /// Messages the drain got from this queue.
     let messages = Atomic<Int>(0)
-    /// The last attempt that ended; the consumer round whose reader ended.
+    /// The number of the last attempt that ended.
     let attemptsEnded = Atomic<Int>(0)
-    let readersEnded = Atomic<Int>(0)
 
     init(_ queue: String) { self.queue = queue }
 
