@@ -38,8 +38,14 @@ extension Drainer {
     /// One consumer on `channel`, until the queue looks empty (or the deadline), then its cancel-ok.
     static func consumeOnce(_ state: QueueDrainState, channel: AMQPClientChannel, channelID: UInt64,
                             context: RunContext, deadline: ContinuousClock.Instant) async throws(AMQPClientError) {
-        try await channel.basicQos(prefetchCount: Self.prefetch)
-        let consumer = try await channel.basicConsume(queue: state.queue, tag: "drain.\(channelID)")
+        let consumer: AMQPClientConsumer
+        do throws(AMQPClientError) {
+            try await channel.basicQos(prefetchCount: Self.prefetch)
+            consumer = try await channel.basicConsume(queue: state.queue, tag: "drain.\(channelID)")
+        } catch {
+            if error.code == .channelClosedByServer { state.consumeRefused.store(true, ordering: .releasing) }
+            throw error
+        }
         state.delivered(0)
         let done = ReaderEnd()
         let reader = Task {

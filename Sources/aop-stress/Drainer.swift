@@ -90,11 +90,12 @@ struct Drainer {
             opened = connection
             state.connection.withLock { $0 = connection }
             state.advanced()
+            state.consumeRefused.store(false, ordering: .releasing)
             do throws(AMQPClientError) {
                 try await Self.consume(state, connection: connection, context: context, deadline: deadline)
-            } catch where error.code == .channelClosedByServer {
-                // The broker refused the consumer (or closed its channel): basic.get still reads the queue
-                // (e.g. past an exclusive consumer that outlived its connection).
+            } catch where error.code == .channelClosedByServer && state.consumeRefused.load(ordering: .acquiring) {
+                // The broker refused the consumer: basic.get still reads the queue (e.g. past an exclusive
+                // consumer that outlived its connection). Other errors end the attempt (a new one consumes).
                 context.stats.clientError("drain of \(state.queue): consuming failed (\(error)), using basic.get")
                 let channel = try await connection.openChannel()
                 let channelID = context.nextChannelID()

@@ -16,6 +16,9 @@ final class QueueDrainState: Sendable {
     let connection = Mutex<AMQPClientConnection?>(nil)
     /// Set once the queue reported empty with no consumer.
     let done = Atomic<Bool>(false)
+    /// Set when the broker refused the current attempt's consumer (closed the channel on basic.qos or
+    /// basic.consume): the attempt goes on with basic.get.
+    let consumeRefused = Atomic<Bool>(false)
     /// Messages the drain got from this queue.
     let messages = Atomic<Int>(0)
     /// The number of the last attempt that ended.
