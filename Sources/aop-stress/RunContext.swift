@@ -67,19 +67,25 @@ final class RunContext: Sendable {
     @discardableResult
     func recordDelivery(body: [UInt8], queue: String, channel: UInt64, consumerTag: String?, deliveryTag: UInt64,
                         redelivered: Bool, drain: Bool = false) -> MessageID? {
+        let (event, id) = self.deliveryEvent(body: body, queue: queue, channel: channel, consumerTag: consumerTag,
+                                             deliveryTag: deliveryTag, redelivered: redelivered, drain: drain)
+        self.log.record(event)
+        return id
+    }
+
+    /// Decodes a delivered body into the event to record: the delivery, or the corruption (with no id).
+    func deliveryEvent(body: [UInt8], queue: String, channel: UInt64, consumerTag: String?, deliveryTag: UInt64,
+                       redelivered: Bool, drain: Bool = false) -> (StressEvent, MessageID?) {
         switch MessageStamp.decode(body) {
         case .corrupt(let detail):
-            self.log.record(.corrupt(channel: channel, queue: queue, detail: detail))
-            return nil
+            return (.corrupt(channel: channel, queue: queue, detail: detail), nil)
         case .message(let run, let id):
             guard run == self.runID else {
-                self.log.record(.corrupt(channel: channel, queue: queue, detail: "\(id) of another run (\(run))"))
-                return nil
+                return (.corrupt(channel: channel, queue: queue, detail: "\(id) of another run (\(run))"), nil)
             }
-            self.log.record(.delivered(DeliveryRecord(channel: channel, consumerTag: consumerTag, queue: queue,
-                                                      deliveryTag: deliveryTag, redelivered: redelivered,
-                                                      message: id, drain: drain)))
-            return id
+            return (.delivered(DeliveryRecord(channel: channel, consumerTag: consumerTag, queue: queue,
+                                              deliveryTag: deliveryTag, redelivered: redelivered,
+                                              message: id, drain: drain)), id)
         }
     }
 }

@@ -18,6 +18,9 @@ struct StressRun {
         /// Stable queues the drain could not empty, with their last state (a consumer left after every
         /// client of the run is gone means the broker kept a consumer of a closed connection).
         var notDrained: [String: String]
+        /// Messages the final drain read, and how long it took.
+        var drainMessages: Int
+        var drainElapsed: Duration
         var rssStart: UInt64?
         var rssPeak: UInt64?
         var rssEnd: UInt64?
@@ -77,8 +80,8 @@ struct StressRun {
             _ = await Self.finished(workers, within: .seconds(3))
         }
         progress.cancel()
-        let notDrained = await Drainer(context: context).drain(timeout: self.options.drainTimeout)
-        let drained = notDrained.isEmpty
+        let drain = await Drainer(context: context).drain(timeout: self.options.drainTimeout)
+        let drained = drain.notDrained.isEmpty
         if !self.options.keep { await Drainer(context: context).cleanUp() }
         var rssEnd: UInt64?
         if let pid {
@@ -104,7 +107,8 @@ struct StressRun {
         }
         result.violations = violations
         return Report(result: result, stats: context.stats.snapshot, violations: violations, runID: runID,
-                      prefix: prefix, elapsed: ContinuousClock.now - started, drained: drained, notDrained: notDrained, rssStart: rssStart,
+                      prefix: prefix, elapsed: ContinuousClock.now - started, drained: drained, notDrained: drain.notDrained,
+                      drainMessages: drain.messages, drainElapsed: drain.elapsed, rssStart: rssStart,
                       rssPeak: rssPeak, rssEnd: rssEnd, events: context.log.events, stalls: stalls)
     }
 

@@ -12,8 +12,7 @@ enum Summary {
             ("run", .string(report.prefix)),
             ("connections", .int(settings.connections)),
             ("channelsPerConnection", .int(settings.channels)),
-            ("seconds", .double(Double(report.elapsed.components.seconds)
-                + Double(report.elapsed.components.attoseconds) / 1e18)),
+            ("seconds", .double(Self.seconds(report.elapsed))),
             ("operations", .int(s.operations.values.reduce(0, +))),
             ("operationsByKind", JSONWriter.counts(s.operations)),
             ("connects", .int(s.connects)),
@@ -32,6 +31,9 @@ enum Summary {
             ("trackedRoutes", .int(c.trackedRoutes)),
             ("lossAllowedQueues", .int(c.lossAllowedQueues)),
             ("drainedCompletely", .bool(report.drained)),
+            ("drainMessages", .int(report.drainMessages)),
+            ("drainSeconds", .double(Self.seconds(report.drainElapsed))),
+            ("drainRate", .double(DrainCheck.rate(messages: report.drainMessages, elapsed: report.drainElapsed).rounded())),
             ("queuesNotDrained", .object(report.notDrained.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ("brokerRSSStartMiB", mib(report.rssStart)),
             ("brokerRSSPeakMiB", mib(report.rssPeak)),
@@ -43,5 +45,9 @@ enum Summary {
             ("violationsByKind", JSONWriter.counts(Dictionary(uniqueKeysWithValues: byKind.map { ($0.key.rawValue, $0.value) }))),
         ])
         return JSONWriter.render(value)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
