@@ -85,9 +85,16 @@ struct StressRun {
         if !self.options.keep { await Drainer(context: context).cleanUp() }
         var rssEnd: UInt64?
         if let pid {
-            // Give the broker a moment to release connection and queue state.
+            // Give the broker a moment to release connection and queue state and to hand freed heap back
+            // (aop-server's heap trimmer looks every 5 s): up to 15 s, until RSS is within the slack.
+            let deadline = ContinuousClock.now + .seconds(15)
             try? await Task.sleep(for: .seconds(3))
             rssEnd = BrokerMemory.residentBytes(pid: pid)
+            while let end = rssEnd, let start = rssStart, end > start + self.options.rssSlackBytes,
+                  ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(500))
+                rssEnd = BrokerMemory.residentBytes(pid: pid)
+            }
         }
         sampler.cancel()
         let rssPeak = await sampler.value
