@@ -9,7 +9,7 @@ import Testing
         let group = ServiceGroup(services: [broker], logger: Logger(label: "test"))
         let running = Task { try await group.run() }
         // Another service would join the start the same way.
-        #expect(await eventually { broker.isRunning })
+        #expect(await eventually(timeout: .seconds(30)) { broker.isRunning })
         try await broker.start()
         try await broker.declareQueue("q")
         let consumer = try await broker.consume(queue: "q")
@@ -33,7 +33,7 @@ import Testing
     @Test func cancellingTheServiceTaskShutsDown() async throws {
         let broker = EmbeddedBroker()
         let running = Task { try await broker.run() }
-        #expect(await eventually { broker.isRunning })
+        #expect(await eventually(timeout: .seconds(30)) { broker.isRunning })
         running.cancel()
         try await running.value
         #expect(!broker.isRunning)
